@@ -1,0 +1,44 @@
+# reportgen — weekly targets. `make weekly` runs the main job; `make test` runs the tests.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+# The CPU wheel of torch lies on this workplace's disk; a GPU user overrides TORCH_SPEC (see README).
+TORCH_SPEC ?= torch==2.13.0
+STAMP   := $(VENV)/.installed
+RUNS    ?= examples/steering examples/truncation examples/bias
+OUT     ?= out
+
+.PHONY: install test weekly deck abstract organism bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+weekly: $(STAMP)
+	$(BIN)/reportgen deck $(RUNS) -o $(OUT)/deck.pptx --recap examples/takeaways.yaml --glossary examples/glossary.yaml
+	$(BIN)/reportgen abstract examples/abstract.yaml --results $(RUNS) -o $(OUT)/abstract.md
+
+deck: $(STAMP)
+	$(BIN)/reportgen deck $(RUNS) -o $(OUT)/deck.pptx $(DECK_ARGS)
+
+abstract: $(STAMP)
+	$(BIN)/reportgen abstract $(or $(SPEC),examples/abstract.yaml) -o $(OUT)/abstract.md $(ABSTRACT_ARGS)
+
+organism: $(STAMP)
+	$(BIN)/python -m experiments.organism.train
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(OUT) .pytest_cache

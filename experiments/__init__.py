@@ -1,0 +1,1 @@
+"""Runners for steering, truncation and bias experiments; they write tidy results (see reportgen.schema)."""

@@ -1,0 +1,353 @@
+"""The seam between runners and the reporter: tidy results, prompts and provenance.
+
+A *run directory* holds three files (see ``docs/results-schema.md``):
+
+- ``results.parquet`` (and an identical ``results.csv``): one row per observation,
+  or pre-aggregated rows with ``k`` successes out of ``n``;
+- ``prompts.jsonl``: the exact strings sent to the model and what came back;
+- ``run.json``: provenance.
+
+Runners only write these files and the reporter only reads them; this module is
+the one piece both sides share, so it holds the contract and nothing else: the
+column and field definitions, and validators that collect *every* problem at
+once (pandera's lazy mode) and name the file, row and column of each, because a
+researcher fixing a hand-made CSV wants the whole list, not one error per rerun.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import pandera.pandas as pa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+TASKS = ("steering", "truncation", "bias", "other")
+PROMPT_FORMATS = ("chat", "completion")
+
+RESULTS_PARQUET = "results.parquet"
+RESULTS_CSV = "results.csv"
+PROMPTS_JSONL = "prompts.jsonl"
+RUN_JSON = "run.json"
+
+#: Columns every results table has, in this order.
+KEY_COLUMNS = ("experiment", "task", "model", "condition", "item_id", "metric")
+#: Optional columns: numeric axis, breakdown and run id.
+OPTIONAL_COLUMNS = ("x", "group", "run_id")
+#: Per-observation tables carry ``value``; aggregated ones carry ``k`` and ``n``.
+VALUE_COLUMN = "value"
+AGGREGATE_COLUMNS = ("k", "n")
+#: Canonical column order for writers.
+COLUMNS = (*KEY_COLUMNS, VALUE_COLUMN, *OPTIONAL_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input file, located as precisely as possible."""
+
+    file: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class ResultsError(Exception):
+    """Invalid run-directory input. ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# ---------------------------------------------------------------- results table
+
+def _non_empty_str(name: str, required: bool = True) -> pa.Column:
+    return pa.Column(
+        str,
+        pa.Check.str_length(min_value=1, error="must be a non-empty string"),
+        nullable=not required,
+        required=required,
+        coerce=True,
+        name=name,
+    )
+
+
+def _finite(s: pd.Series) -> pd.Series:
+    num = pd.to_numeric(s, errors="coerce")
+    return s.isna() | (num.notna() & num.abs().ne(math.inf))
+
+
+_BASE_COLUMNS: dict[str, pa.Column] = {
+    "experiment": _non_empty_str("experiment"),
+    "task": pa.Column(str, pa.Check.isin(TASKS, error=f"must be one of {', '.join(TASKS)}"),
+                      coerce=True, name="task"),
+    "model": _non_empty_str("model"),
+    "condition": _non_empty_str("condition"),
+    "metric": _non_empty_str("metric"),
+    "x": pa.Column(float, pa.Check(_finite, element_wise=False, error="must be finite"),
+                   nullable=True, required=False, coerce=True, name="x"),
+    "group": pa.Column(str, nullable=True, required=False, coerce=True, name="group"),
+    "run_id": pa.Column(str, nullable=True, required=False, coerce=True, name="run_id"),
+}
+
+PER_ITEM_SCHEMA = pa.DataFrameSchema(
+    {
+        **_BASE_COLUMNS,
+        "item_id": _non_empty_str("item_id"),
+        "value": pa.Column(float, pa.Check(_finite, error="must be a finite number"),
+                           nullable=False, coerce=True, name="value"),
+    },
+    strict=False,
+    name="per-item results",
+)
+
+AGGREGATED_SCHEMA = pa.DataFrameSchema(
+    {
+        **_BASE_COLUMNS,
+        "item_id": _non_empty_str("item_id", required=False),
+        "k": pa.Column(int, pa.Check.ge(0, error="must be >= 0"), coerce=True, name="k"),
+        "n": pa.Column(int, pa.Check.ge(1, error="must be >= 1"), coerce=True, name="n"),
+    },
+    checks=[pa.Check(lambda df: df["k"] <= df["n"], error="k must be <= n")],
+    strict=False,
+    name="aggregated results",
+)
+
+
+def is_aggregated(df: pd.DataFrame) -> bool:
+    """Whether a table is the pre-aggregated form (``k`` of ``n``) rather than per item."""
+    return all(c in df.columns for c in AGGREGATE_COLUMNS)
+
+
+def _row_label(index: Any, csv: bool) -> int | None:
+    """1-based data row; for CSV files this is the line number minus the header."""
+    try:
+        i = int(index)
+    except (TypeError, ValueError):
+        return None
+    return i + 1 if not csv else i + 2
+
+
+def validate_results(df: pd.DataFrame, file: str = "results") -> pd.DataFrame:
+    """Validate and coerce a results table; raise :class:`ResultsError` listing every problem.
+
+    Rows are reported 1-based; for a ``.csv`` file the number is the line number
+    (header = line 1), so it matches what an editor shows.
+    """
+    csv = str(file).endswith(".csv")
+    df = df.reset_index(drop=True)
+    problems: list[Problem] = []
+    missing = [c for c in KEY_COLUMNS if c not in df.columns and c != "item_id"]
+    if not is_aggregated(df) and VALUE_COLUMN not in df.columns:
+        missing.append("value (or k and n for aggregated tables)")
+    if not is_aggregated(df) and "item_id" not in df.columns:
+        missing.append("item_id")
+    if missing:
+        raise ResultsError([Problem(file, f"missing required column '{c}'") for c in missing])
+    if df.empty:
+        raise ResultsError([Problem(file, "has no rows")])
+    schema = AGGREGATED_SCHEMA if is_aggregated(df) else PER_ITEM_SCHEMA
+    # Blank strings in text columns count as missing; pandas reads them as NaN.
+    try:
+        out = schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        for _, case in cases.iterrows():
+            column = case.get("column")
+            column = None if (column is None or (isinstance(column, float) and math.isnan(column))) else str(column)
+            check = str(case.get("check"))
+            value = case.get("failure_case")
+            index = case.get("index")
+            if check == "not_nullable":
+                msg = "missing value"
+            elif check.startswith("coerce_dtype"):
+                msg = f"cannot read {value!r} as {check.split('(')[-1].rstrip(')')}"
+            else:
+                msg = f"{value!r} {check}" if " " in check else f"{value!r} fails check {check}"
+            if check == "k must be <= n":
+                column, msg = "k", f"k must be <= n"
+            problems.append(Problem(file, msg, _row_label(index, csv), column))
+        raise ResultsError(_dedupe(problems) or [Problem(file, str(err))]) from None
+    return out
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    """Keep the first problem per (row, column); pandera reports a bad cell once per check."""
+    seen: set[tuple[int | None, str | None]] = set()
+    located = {p.column for p in problems if p.row is not None}
+    out = []
+    for p in problems:
+        key = (p.row, p.column)
+        if key in seen or (p.row is None and p.column in located):
+            continue
+        seen.add(key)
+        out.append(p)
+    return sorted(out, key=lambda p: (p.row or 0, p.column or ""))
+
+
+def read_results(run_dir: Path | str) -> pd.DataFrame:
+    """Read and validate a run directory's results (parquet preferred, else CSV)."""
+    run_dir = Path(run_dir)
+    parquet, csv = run_dir / RESULTS_PARQUET, run_dir / RESULTS_CSV
+    if parquet.exists():
+        try:
+            df = pd.read_parquet(parquet)
+        except Exception as exc:  # pyarrow raises many types for a corrupt file
+            raise ResultsError([Problem(str(parquet), f"cannot read parquet: {exc}")]) from None
+        return validate_results(df, str(parquet))
+    if csv.exists():
+        try:
+            df = pd.read_csv(csv, dtype={"item_id": str, "group": str, "run_id": str})
+        except Exception as exc:
+            raise ResultsError([Problem(str(csv), f"cannot read CSV: {exc}")]) from None
+        return validate_results(df, str(csv))
+    raise ResultsError([Problem(str(run_dir), f"no {RESULTS_PARQUET} or {RESULTS_CSV} found")])
+
+
+# ---------------------------------------------------------------- prompts.jsonl
+
+class PromptRecord(BaseModel):
+    """One model call: the exact string sent (after any chat template) and what came back."""
+
+    model_config = ConfigDict(extra="allow")
+
+    experiment: str = Field(min_length=1)
+    condition: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+    prompt: str
+    completion: str = ""
+    parsed_answer: str | None = None
+    prompt_format: Literal["chat", "completion"]
+    model: str | None = None
+    group: str | None = None
+    x: float | None = None
+
+
+def _pydantic_problems(exc: ValidationError, file: str, row: int | None) -> list[Problem]:
+    return [
+        Problem(file, e["msg"], row, ".".join(str(p) for p in e["loc"]) or None)
+        for e in exc.errors()
+    ]
+
+
+def read_prompts(run_dir: Path | str, required: bool = False) -> list[PromptRecord]:
+    """Read ``prompts.jsonl``; every bad line is reported with its line number."""
+    path = Path(run_dir) / PROMPTS_JSONL
+    if not path.exists():
+        if required:
+            raise ResultsError([Problem(str(path), "file not found")])
+        return []
+    records: list[PromptRecord] = []
+    problems: list[Problem] = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(str(path), f"invalid JSON: {exc.msg}", lineno))
+                continue
+            if isinstance(data, dict) and data.get("item_id") is not None:
+                data["item_id"] = str(data["item_id"])
+            try:
+                records.append(PromptRecord.model_validate(data))
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(exc, str(path), lineno))
+    if problems:
+        raise ResultsError(problems)
+    return records
+
+
+# ---------------------------------------------------------------- run.json
+
+class RunInfo(BaseModel):
+    """Provenance of one run: enough to say exactly what produced the numbers."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    run_id: str = Field(min_length=1)
+    git_sha: str | None = None
+    git_dirty: bool | None = None
+    model_id: str | None = None
+    model_revision: str | None = None
+    dtype: str | None = None
+    device: str | None = None
+    seed: int | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    config_hash: str | None = None
+    library_versions: dict[str, str] = Field(default_factory=dict)
+    started_at: str | None = None
+    finished_at: str | None = None
+
+
+def read_run_info(run_dir: Path | str, required: bool = False) -> RunInfo | None:
+    path = Path(run_dir) / RUN_JSON
+    if not path.exists():
+        if required:
+            raise ResultsError([Problem(str(path), "file not found")])
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ResultsError([Problem(str(path), f"invalid JSON: {exc.msg}", exc.lineno)]) from None
+    try:
+        return RunInfo.model_validate(data)
+    except ValidationError as exc:
+        raise ResultsError(_pydantic_problems(exc, str(path), None)) from None
+
+
+# ---------------------------------------------------------------- whole run directory
+
+@dataclass
+class Run:
+    """A validated run directory as the reporter sees it."""
+
+    path: Path
+    results: pd.DataFrame
+    prompts: list[PromptRecord] = field(default_factory=list)
+    info: RunInfo | None = None
+
+    @property
+    def run_id(self) -> str:
+        if self.info is not None:
+            return self.info.run_id
+        if "run_id" in self.results.columns and self.results["run_id"].notna().any():
+            return str(self.results["run_id"].dropna().iloc[0])
+        return self.path.name
+
+
+def load_run(run_dir: Path | str) -> Run:
+    """Load and validate a run directory, reporting the problems of all its files together."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ResultsError([Problem(str(run_dir), "not a directory")])
+    problems: list[Problem] = []
+    results = prompts = info = None
+    try:
+        results = read_results(run_dir)
+    except ResultsError as exc:
+        problems.extend(exc.problems)
+    try:
+        prompts = read_prompts(run_dir)
+    except ResultsError as exc:
+        problems.extend(exc.problems)
+    try:
+        info = read_run_info(run_dir)
+    except ResultsError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ResultsError(problems)
+    return Run(path=run_dir, results=results, prompts=prompts or [], info=info)
