@@ -1,0 +1,52 @@
+"""The `reportgen` command line: the one place that composes runners and the reporter.
+
+User errors (bad input files, bad configs) exit with code 2 and a message that names
+the file, row and field, without a traceback; see :func:`main`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from reportgen.schema import ResultsError
+
+app = typer.Typer(
+    help="Run quick experiments on open-weight chat models and turn tidy results into weekly decks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class UserError(Exception):
+    """An error caused by the user's input; printed as one message, exit code 2."""
+
+
+def _register() -> None:
+    # Each module adds its commands to ``app``; kept in separate modules so the
+    # reporter's and the runners' commands stay independent.
+    from reportgen import cli_run  # noqa: F401
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into exit code 2 without a traceback."""
+    _register()
+    try:
+        app(standalone_mode=False)
+    except (ResultsError, UserError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
