@@ -1,0 +1,373 @@
+"""Draw :class:`~reportgen.chartspec.ChartSpec` objects with matplotlib (the I/O half).
+
+Charts are drawn **at the size they occupy on a 16:9 slide** (13.333 × 7.5 in), so a
+16 pt label in the figure is a 16 pt label on the projected slide — no rescaling that
+turns text into specks. The deck places the PNG in :data:`CHART_BOX` (below the title,
+above the caption and footnote lines); ``reportgen chart`` draws the same figure with
+the title and footnote added, for pasting elsewhere.
+
+:func:`draw_chart` returns the matplotlib ``Figure`` so tests read bar heights, labels
+and the callout straight from the Axes instead of parsing PNGs. It uses the
+object-oriented ``Figure`` API (no pyplot state), which keeps parallel rendering safe.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
+
+from reportgen.chartspec import Bar, ChartSpec  # noqa: E402
+
+SLIDE_IN = (13.333, 7.5)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle on the slide, in inches from the top-left corner."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+#: Where the deck puts a chart picture: full width under a title of up to two lines,
+#: leaving 0.9 in at the bottom for the one-line caption and the footnote.
+CHART_BOX = Box(left=0.6, top=1.45, width=12.13, height=5.1)
+#: Suggested places for the caption and the footnote on a chart slide.
+CAPTION_BOX = Box(left=0.6, top=6.6, width=12.13, height=0.4)
+FOOTNOTE_BOX = Box(left=0.6, top=7.0, width=12.13, height=0.35)
+DEFAULT_SIZE_IN = (CHART_BOX.width, CHART_BOX.height)
+#: Pixels per inch of the PNGs: sharp on a projector and on a 4K screen, small files.
+DPI = 150
+
+FONT = "DejaVu Sans"
+TEXT = "#222222"
+MUTED = "#666666"
+GRID = "#E6E6E6"
+SIZES = {"tick": 15, "axis": 15, "label": 15, "callout": 16, "title": 22, "footnote": 11, "legend": 14}
+
+
+# ------------------------------------------------------------------ public API
+
+
+def draw_chart(spec: ChartSpec, *, size_in: tuple[float, float] = DEFAULT_SIZE_IN,
+               with_text: bool = False) -> Figure:
+    """The chart as a matplotlib Figure (not saved).
+
+    ``with_text`` adds the takeaway title (left-aligned, top) and the footnote (bottom)
+    inside the figure, for standalone PNGs; on a slide the title and footnote are slide
+    text instead, so the deck leaves it False.
+    """
+    fig = Figure(figsize=size_in, dpi=DPI)
+    fig.set_facecolor("white")
+    width, height = size_in
+    top_in = 0.95 if with_text else 0.3
+    bottom_in = 0.95 if with_text else 0.75
+    if spec.kind != "bars" or len({b.group for b in spec.bars}) > 1:
+        bottom_in += 0.1
+    left_in = 1.25
+    right_in = 0.35
+    ax = fig.add_axes(
+        (left_in / width, bottom_in / height, 1 - (left_in + right_in) / width, 1 - (top_in + bottom_in) / height)
+    )
+    _style_axes(ax)
+    if spec.kind == "bars":
+        _draw_bars(ax, spec)
+    else:
+        _draw_lines(ax, spec)
+    if with_text:
+        fig.text(left_in / width * 0.35, 1 - 0.25 / height, spec.title, ha="left", va="top",
+                 fontsize=SIZES["title"], color=TEXT, fontweight="bold", family=FONT, wrap=True)
+        if spec.footnote:
+            fig.text(left_in / width * 0.35, 0.12 / height, spec.footnote, ha="left", va="bottom",
+                     fontsize=SIZES["footnote"], color=MUTED, family=FONT)
+    return fig
+
+
+def render_chart(spec: ChartSpec, path: Path | str, *, size_in: tuple[float, float] = DEFAULT_SIZE_IN,
+                 with_text: bool = False, dpi: int = DPI) -> Path:
+    """Draw one chart to a PNG at ``path`` (written atomically) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = draw_chart(spec, size_in=size_in, with_text=with_text)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fig.savefig(tmp, dpi=dpi, format="png", facecolor="white")
+    os.replace(tmp, path)
+    return path
+
+
+def chart_filename(spec: ChartSpec) -> str:
+    return f"{spec.chart_id}.png"
+
+
+def render_charts(specs: Sequence[ChartSpec], out_dir: Path | str, *,
+                  size_in: tuple[float, float] = DEFAULT_SIZE_IN, with_text: bool = False,
+                  workers: int | None = None) -> list[Path]:
+    """Render every chart into ``out_dir`` as ``<chart_id>.png``; paths in input order.
+
+    With more than a handful of charts the work is spread over processes (one per core,
+    at most ``workers``): matplotlib's rasterising is CPU-bound and holds the GIL.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / chart_filename(s) for s in specs]
+    if workers is None:
+        workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
+    if workers <= 1 or len(specs) < 6:
+        for s, p in zip(specs, paths):
+            render_chart(s, p, size_in=size_in, with_text=with_text)
+        return paths
+    chunks = [list(range(i, len(specs), workers)) for i in range(workers)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            pool.submit(_render_many, [specs[i] for i in idx], [paths[i] for i in idx], size_in, with_text)
+            for idx in chunks if idx
+        ]
+        for f in futures:
+            f.result()
+    return paths
+
+
+def _render_many(specs: list[ChartSpec], paths: list[Path], size_in: tuple[float, float], with_text: bool) -> None:
+    for s, p in zip(specs, paths):
+        render_chart(s, p, size_in=size_in, with_text=with_text)
+
+
+# ------------------------------------------------------------------ drawing
+
+
+def _style_axes(ax: Axes) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("#999999")
+    ax.tick_params(labelsize=SIZES["tick"], colors=TEXT, length=0)
+    ax.yaxis.grid(True, color=GRID, linewidth=1)
+    ax.set_axisbelow(True)
+
+
+def _y_axis(ax: Axes, spec: ChartSpec, lows: list[float], highs: list[float], headroom: float) -> None:
+    """Zero baseline; rates as % on 0–100 with room for the labels above the bars."""
+    if spec.value_kind == "rate":
+        ax.set_ylim(0, max(1.0, max(highs, default=1.0)) * (1 + headroom))
+        ax.yaxis.set_major_locator(MultipleLocator(0.25))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%" if v <= 1.0001 else ""))
+    else:
+        lo = min(0.0, min(lows, default=0.0))
+        hi = max(0.0, max(highs, default=0.0))
+        span = (hi - lo) or 1.0
+        ax.set_ylim(lo - (headroom * span if lo < 0 else 0), hi + headroom * span if hi > 0 else 0.0)
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+        ax.axhline(0, color="#999999", linewidth=1)
+    ax.set_ylabel(spec.y_label, fontsize=SIZES["axis"], color=TEXT)
+
+
+def _draw_bars(ax: Axes, spec: ChartSpec) -> None:
+    bars = spec.bars
+    groups = list(dict.fromkeys(b.group for b in bars))
+    grouped = len(groups) > 1 or (groups and groups[0] is not None and spec.backup)
+    positions, centers = _bar_positions(bars, groups if grouped else [None])
+    n_slots = len(bars)
+    width = 0.6 if not grouped else 0.8 / max(1, len({b.category for b in bars}))
+    label_size = SIZES["label"] if n_slots <= 4 else max(9, SIZES["label"] - (n_slots - 4) // 2 - 2)
+    two_line = n_slots > 4
+    for b, x in zip(bars, positions):
+        e = b.estimate
+        ax.bar(x, e.value, width=width, color=b.color, edgecolor="none", zorder=2,
+               label=b.label.splitlines()[0] if grouped else None, gid=f"bar:{b.category}:{b.group or ''}")
+        if e.has_interval:
+            ax.errorbar(x, e.value, yerr=[[e.value - e.low], [e.high - e.value]], fmt="none",
+                        ecolor="#333333", elinewidth=1.6, capsize=6 if not grouped else 3, zorder=3)
+    headroom = 0.14 if not two_line else 0.2
+    _y_axis(ax, spec, [b.estimate.low for b in bars], [b.estimate.high for b in bars], headroom)
+    ymin, ymax = ax.get_ylim()
+    pad = 0.015 * (ymax - ymin)
+    for b, x in zip(bars, positions):
+        e = b.estimate
+        text = e.label().replace(" (", "\n(") if two_line else e.label()
+        above = e.value >= 0
+        y = (e.high + pad) if above else (e.low - pad)
+        ax.text(x, y, text, ha="center", va="bottom" if above else "top", fontsize=label_size,
+                color=TEXT, zorder=4, gid="value-label", linespacing=1.05)
+    if grouped:
+        ax.set_xticks(centers, [str(g) for g in groups])
+        ax.legend(loc="upper left", bbox_to_anchor=(0, 1.02), ncols=len({b.category for b in bars}),
+                  frameon=False, fontsize=SIZES["legend"], handlelength=1.0)
+        ax.set_xlim(min(positions) - width, max(positions) + width)
+        if len(groups) > 6:
+            for t in ax.get_xticklabels():
+                t.set_fontsize(max(9, SIZES["tick"] - len(groups) // 3))
+    else:
+        ax.set_xticks(positions, [b.label for b in bars])
+        lo, hi = min(positions) - 0.55, max(positions) + 0.55
+        side = _callout_side(spec)
+        # Room for the callout beside the bars, on the side of the highlighted bar so the
+        # arrow never crosses the other bar.
+        if spec.highlight is not None:
+            if side == "right":
+                hi += 1.25
+            else:
+                lo -= 1.25
+        ax.set_xlim(lo, hi)
+        if spec.highlight is not None:
+            _bar_callout(ax, spec, positions, width, side)
+
+
+def _bar_positions(bars: Sequence[Bar], groups: list[str | None]) -> tuple[list[float], list[float]]:
+    """x of each bar: consecutive for plain bars; for a breakdown, clustered per group
+    with each category at the same offset in every cluster (a missing one leaves a gap)."""
+    if groups == [None]:
+        xs = [float(i) for i in range(len(bars))]
+        return xs, xs
+    cats = list(dict.fromkeys(b.category for b in bars))
+    step = 0.8 / len(cats)
+    gidx = {g: i for i, g in enumerate(groups)}
+    positions = [gidx[b.group] + (cats.index(b.category) - (len(cats) - 1) / 2) * step for b in bars]
+    return positions, [float(i) for i in range(len(groups))]
+
+
+def _callout_side(spec: ChartSpec) -> str:
+    h = spec.highlight
+    if h is None or not spec.bars:
+        return "right"
+    idx = next((i for i, b in enumerate(spec.bars) if b.category == h.category), len(spec.bars) - 1)
+    return "left" if idx == 0 and len(spec.bars) > 1 else "right"
+
+
+def _bar_callout(ax: Axes, spec: ChartSpec, positions: list[float], width: float, side: str) -> None:
+    h = spec.highlight
+    assert h is not None
+    idx = next((i for i, b in enumerate(spec.bars) if b.category == h.category), None)
+    if idx is None:
+        return
+    e = spec.bars[idx].estimate
+    ymin, ymax = ax.get_ylim()
+    x_edge = positions[idx] + (width / 2 + 0.04) * (1 if side == "right" else -1)
+    # Point at the upper part of the bar (or its top when it is short), and put the text
+    # level with it, kept inside the plot.
+    y_target = e.value * 0.8 if abs(e.value) > 0.25 * (ymax - ymin) else e.value
+    y_target = max(y_target, ymin + 0.02 * (ymax - ymin))
+    y_text = min(max(y_target + 0.18 * (ymax - ymin), ymin + 0.2 * (ymax - ymin)), ymin + 0.8 * (ymax - ymin))
+    x_text = positions[idx] + (0.62 if side == "right" else -0.62) + (width / 2 * (1 if side == "right" else -1))
+    ax.annotate(
+        _wrap(h.text, 22), xy=(x_edge, y_target), xytext=(x_text, y_text),
+        ha="left" if side == "right" else "right", va="center", fontsize=SIZES["callout"],
+        fontweight="bold", color=TEXT, zorder=5, gid="callout",
+        arrowprops=dict(arrowstyle="-|>", color=TEXT, lw=2.0, mutation_scale=22,
+                        shrinkA=4, shrinkB=2, connectionstyle="arc3,rad=0.0"),
+    )
+
+
+def _wrap(text: str, width: int) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _draw_lines(ax: Axes, spec: ChartSpec) -> None:
+    lows, highs = [], []
+    for s in spec.series:
+        xs = [p.x for p in s.points]
+        ys = [p.estimate.value for p in s.points]
+        lo = [p.estimate.low for p in s.points]
+        hi = [p.estimate.high for p in s.points]
+        lows += lo
+        highs += hi
+        ax.plot(xs, ys, color=s.color, linewidth=2.6, marker="o", markersize=7, zorder=3,
+                label=s.label, gid=f"series:{s.category}")
+        if spec.kind == "curve":
+            ax.fill_between(xs, lo, hi, color=s.color, alpha=0.18, linewidth=0, zorder=2)
+        else:
+            ax.errorbar(xs, ys, yerr=[[y - l for y, l in zip(ys, lo)], [h - y for y, h in zip(ys, hi)]],
+                        fmt="none", ecolor=s.color, elinewidth=1.4, capsize=3, zorder=2)
+    for r in spec.references:
+        lows.append(r.estimate.low)
+        highs.append(r.estimate.high)
+        ax.axhline(r.estimate.value, color=r.color, linestyle="--", linewidth=2, zorder=1, gid=f"reference:{r.category}")
+        if r.estimate.has_interval:
+            ax.axhspan(r.estimate.low, r.estimate.high, color=r.color, alpha=0.12, linewidth=0, zorder=1)
+    _y_axis(ax, spec, lows, highs, 0.1)
+    xs_all = sorted({p.x for s in spec.series for p in s.points})
+    if xs_all:
+        span = (xs_all[-1] - xs_all[0]) or 1.0
+        ax.set_xlim(xs_all[0] - 0.04 * span, xs_all[-1] + 0.04 * span)
+    if spec.x_format == "percent":
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
+        ax.set_xticks(xs_all if len(xs_all) <= 11 else ax.get_xticks())
+    elif spec.x_format == "integer":
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(14, max(2, len(xs_all)))))
+    if spec.x_label:
+        ax.set_xlabel(spec.x_label, fontsize=SIZES["axis"], color=TEXT)
+    ymin, ymax = ax.get_ylim()
+    for r in spec.references:
+        ax.text(ax.get_xlim()[1], r.estimate.value + 0.015 * (ymax - ymin),
+                f"{r.label} {r.estimate.short()}", ha="right", va="bottom", fontsize=SIZES["legend"],
+                color=MUTED, gid="reference-label")
+    if len(spec.series) > 1 or spec.kind == "curve":
+        ax.legend(loc="lower right" if _rising(spec) else "upper right", frameon=False,
+                  fontsize=SIZES["legend"])
+    if spec.highlight is not None and spec.highlight.x is not None:
+        _point_callout(ax, spec)
+
+
+def _rising(spec: ChartSpec) -> bool:
+    s = spec.series[0] if spec.series else None
+    return bool(s and len(s.points) > 1 and s.points[-1].estimate.value >= s.points[0].estimate.value)
+
+
+def _point_callout(ax: Axes, spec: ChartSpec) -> None:
+    h = spec.highlight
+    assert h is not None and h.x is not None
+    s = next((s for s in spec.series if s.category == h.category), spec.series[0] if spec.series else None)
+    if s is None:
+        return
+    p = min(s.points, key=lambda p: abs(p.x - h.x))  # type: ignore[operator]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    fx = (p.x - x0) / (x1 - x0)
+    fy = (p.estimate.value - y0) / (y1 - y0)
+    others = [q.estimate.value for o in spec.series if o is not s for q in o.points if math.isclose(q.x, p.x)]
+    # Text goes on the side of the point away from the other series (and from the frame).
+    up = (not others or p.estimate.value >= max(others)) and fy < 0.72
+    if fy > 0.72:
+        up = False
+    if fy < 0.25:
+        up = True
+    ty = fy + (0.22 if up else -0.24)
+    tx = fx + (0.08 if fx < 0.6 else -0.08)
+    ax.annotate(
+        _wrap(h.text, 24), xy=(p.x, p.estimate.value), xycoords="data",
+        xytext=(min(max(tx, 0.03), 0.97), min(max(ty, 0.08), 0.92)), textcoords="axes fraction",
+        ha="left" if fx < 0.6 else "right", va="center", fontsize=SIZES["callout"], fontweight="bold",
+        color=TEXT, zorder=6, gid="callout",
+        arrowprops=dict(arrowstyle="-|>", color=TEXT, lw=2.0, mutation_scale=22, shrinkA=4, shrinkB=7),
+    )
+    label = f"{p.estimate.label()}"
+    ax.annotate(label, xy=(p.x, p.estimate.value), xytext=(10, -4 if up else 6), textcoords="offset points",
+                ha="left", va="top" if up else "bottom", fontsize=SIZES["label"] - 2, color=TEXT,
+                zorder=6, gid="value-label")
+
+
+__all__ = [
+    "Box", "CHART_BOX", "CAPTION_BOX", "FOOTNOTE_BOX", "SLIDE_IN", "DEFAULT_SIZE_IN", "DPI",
+    "draw_chart", "render_chart", "render_charts", "chart_filename",
+]

@@ -1,0 +1,155 @@
+"""Point estimates with 95 % intervals: the numbers every chart, deck and abstract quotes.
+
+Pure functions over plain numbers. The intervals come from statsmodels (Wilson score
+interval for rates) and scipy (Student t for means) rather than hand-rolled formulas,
+because a researcher sending a deck to a mentor must be able to say exactly which
+interval was drawn, and the tests compare against those libraries directly.
+
+Wilson rather than the normal ("Wald") interval because the rates here are often near
+0 or 1 (refusal 98 % → 3 %), where Wald collapses to zero width and misleads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats as _scipy_stats
+from statsmodels.stats.proportion import proportion_confint
+
+CONFIDENCE = 0.95
+WILSON = "95% Wilson"
+T_INTERVAL = "95% t"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its interval.
+
+    For rates ``value``, ``low`` and ``high`` are fractions in [0, 1] and ``k`` is the
+    number of successes out of ``n``; for means ``k`` is None. ``method`` names the
+    interval as it should appear in a footnote ("95% Wilson", "95% t", or a note that
+    no interval could be computed).
+    """
+
+    value: float
+    low: float
+    high: float
+    n: int
+    k: int | None
+    kind: Literal["rate", "mean"]
+    method: str
+
+    @property
+    def has_interval(self) -> bool:
+        """False for a mean of one value (or of identical values): nothing to draw."""
+        return self.kind == "rate" or self.high > self.low
+
+    def overlaps(self, other: Estimate) -> bool:
+        """Whether the two intervals overlap: the cautious reading of "no clear difference".
+
+        Overlapping 95 % intervals do not prove equality, but non-overlapping ones are a
+        difference nobody will argue with on a slide, which is the bar a takeaway needs.
+        """
+        return self.low <= other.high and other.low <= self.high
+
+    def label(self) -> str:
+        """Bar label: ``58% (58/100)`` for rates, ``0.48 (n=40)`` for means."""
+        if self.kind == "rate":
+            return f"{format_percent(self.value, self.k, self.n)} ({self.k}/{self.n})"
+        return f"{format_number(self.value)} (n={self.n})"
+
+    def short(self) -> str:
+        """The value alone, as a sentence quotes it: ``58%`` or ``0.48``."""
+        if self.kind == "rate":
+            return format_percent(self.value, self.k, self.n)
+        return format_number(self.value)
+
+
+def format_percent(value: float, k: int | None = None, n: int | None = None) -> str:
+    """A rate as a whole percent, never rounding a non-zero count to 0 % or a miss to 100 %.
+
+    ``1/300`` is shown as ``<1%`` and ``299/300`` as ``>99%``: on a slide "0 %" reads as
+    "never", which would be wrong.
+    """
+    pct = 100.0 * value
+    rounded = int(math.floor(pct + 0.5))
+    if k is not None and n is not None:
+        if rounded == 0 and k > 0:
+            return "<1%"
+        if rounded == 100 and k < n:
+            return ">99%"
+    return f"{rounded}%"
+
+
+def format_number(value: float) -> str:
+    """A continuous value with three significant digits, without scientific noise."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = max(0, 2 - magnitude)
+    return f"{value:.{decimals}f}"
+
+
+def rate(k: int, n: int, confidence: float = CONFIDENCE) -> Estimate:
+    """``k`` successes out of ``n`` with a Wilson score interval (statsmodels)."""
+    k, n = int(k), int(n)
+    if n < 1:
+        raise ValueError(f"a rate needs n >= 1, got n={n}")
+    if not 0 <= k <= n:
+        raise ValueError(f"a rate needs 0 <= k <= n, got k={k}, n={n}")
+    low, high = proportion_confint(k, n, alpha=1 - confidence, method="wilson")
+    method = WILSON if confidence == CONFIDENCE else f"{confidence:.0%} Wilson"
+    return Estimate(k / n, float(max(0.0, low)), float(min(1.0, high)), n, k, "rate", method)
+
+
+def mean(values: Iterable[float], confidence: float = CONFIDENCE) -> Estimate:
+    """Mean with a Student t interval (scipy).
+
+    With one value there is no spread to estimate, so the interval is the point itself
+    and ``method`` says so instead of pretending to a 95 % interval.
+    """
+    arr = np.asarray(list(values), dtype=float)
+    n = int(arr.size)
+    if n == 0:
+        raise ValueError("a mean needs at least one value")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("a mean needs finite values")
+    m = float(arr.mean())
+    method = T_INTERVAL if confidence == CONFIDENCE else f"{confidence:.0%} t"
+    if n == 1:
+        return Estimate(m, m, m, 1, None, "mean", "n=1, no interval")
+    sem = float(_scipy_stats.sem(arr))
+    if sem == 0.0:
+        return Estimate(m, m, m, n, None, "mean", f"{method} (all values equal)")
+    low, high = _scipy_stats.t.interval(confidence, df=n - 1, loc=m, scale=sem)
+    return Estimate(m, float(low), float(high), n, None, "mean", method)
+
+
+def is_binary(values: Iterable[float]) -> bool:
+    """A metric is a rate when every value is 0 or 1 (the schema's rule)."""
+    arr = np.asarray(list(values), dtype=float)
+    return arr.size > 0 and bool(np.all((arr == 0) | (arr == 1)))
+
+
+def estimate(values: Iterable[float], binary: bool | None = None) -> Estimate:
+    """Rate for 0/1 values, mean otherwise; ``binary`` forces the choice.
+
+    Callers summarising one metric across several cells should decide ``binary`` once for
+    the whole metric, so a cell that happens to be all 0/1 in a continuous metric is not
+    reported as a rate next to its siblings' means.
+    """
+    arr = np.asarray(list(values), dtype=float)
+    if binary is None:
+        binary = is_binary(arr)
+    if binary:
+        return rate(int(arr.sum()), int(arr.size))
+    return mean(arr)
+
+
+def pooled_rate(ks: Iterable[int], ns: Iterable[int]) -> Estimate:
+    """Rate from aggregated rows: total successes over total trials."""
+    return rate(int(sum(int(k) for k in ks)), int(sum(int(n) for n in ns)))
