@@ -1,0 +1,119 @@
+"""Reading the final answer out of a free-form completion.
+
+Models phrase answers many ways ("The best answer is: (B)", "answer: b", "B)",
+"So the answer is True."). The rule is: among *strong* patterns (the run's own
+answer prefix, "answer is …", "answer: …") take the **last** match; only when there
+is none fall back to the last *weak* match (a bare "(B)" or "B)"), because a
+reasoning often mentions options before it settles. No match is a parse failure
+(``None``), which callers record as its own outcome rather than dropping the item.
+
+Callers pass only the text produced *after* the question (the reasoning and what
+follows), so option lists in the prompt never count as answers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+_LETTER = (
+    r"(?:\(\s*(?P<paren>[A-Za-z])\s*\)"  # (B) or (b)
+    r"|(?P<upper>[A-Z])(?![A-Za-z0-9])"  # B, B), B.
+    r"|(?P<lower>[a-z])(?=\s*(?:[.,;:!?)]|$)))"  # b at the end of a clause
+)
+# The lead is case-insensitive; the letter is not, so "the answer is a dog" reads no "A".
+_ANSWER_LEAD = (
+    r"(?i:\b(?:answer|option|choice)\b(?:\s+(?:is|would\s+be|will\s+be|must\s+be|should\s+be))?"
+    r"\s*(?::|-)?\s*\**\s*(?:(?:option|choice)\s+)?)"
+)
+_STRONG_LETTER = re.compile(_ANSWER_LEAD + _LETTER, re.MULTILINE)
+_WEAK_LETTER = re.compile(r"\(\s*(?P<paren>[A-Z])\s*\)|(?:^|(?<=\s))(?P<upper>[A-Z])\)", re.MULTILINE)
+
+_NUMBER = r"[-+]?\$?\d[\d,]*(?:\.\d+)?"
+_STRONG_SHORT = re.compile(
+    r"\banswer\b(?:\s+(?:is|would\s+be|will\s+be|must\s+be|should\s+be))?\s*(?::|-)?\s*\**\s*"
+    r"(?P<ans>[^\n]+?)\s*(?:\.(?:\s|$)|\n|$)",
+    re.IGNORECASE,
+)
+_WEAK_NUMBER = re.compile(_NUMBER)
+
+
+def _letter(m: re.Match[str]) -> str:
+    return next(m.group(g) for g in ("paren", "upper", "lower") if m.groupdict().get(g)).upper()
+
+
+def _prefix_pattern(prefix: str, body: str) -> re.Pattern[str]:
+    """``prefix`` matched loosely: any run of whitespace in it matches any whitespace."""
+    parts = [re.escape(p) for p in prefix.strip().split()]
+    return re.compile(r"(?i:" + r"\s*".join(parts) + r")\s*" + body, re.MULTILINE)
+
+
+def parse_choice(
+    text: str,
+    labels: Sequence[str],
+    *,
+    options: Sequence[str] = (),
+    answer_prefix: str | None = None,
+) -> str | None:
+    """The chosen option's label (``"A"``…), or ``None`` when no answer can be read.
+
+    ``options`` (the option texts, parallel to ``labels``) lets "the answer is True"
+    count. ``answer_prefix`` is the run's own prefix ("The answer is (") whose
+    continuation is the most reliable place to read from.
+    """
+    valid = {label.upper() for label in labels}
+    strong: list[tuple[int, str]] = []
+    if answer_prefix and answer_prefix.strip():
+        # A prefix that opens the bracket ("... is (") is followed by the bare letter.
+        opens = answer_prefix.rstrip().endswith("(")
+        body = r"(?P<upper>[A-Za-z])(?![A-Za-z0-9])" if opens else _LETTER
+        for m in _prefix_pattern(answer_prefix, body).finditer(text):
+            strong.append((m.end(), _letter(m)))
+    for m in _STRONG_LETTER.finditer(text):
+        strong.append((m.end(), _letter(m)))
+    if options:
+        alternatives = "|".join(re.escape(o.strip()) for o in sorted(options, key=len, reverse=True) if o.strip())
+        if alternatives:
+            pat = re.compile(_ANSWER_LEAD + r"(?i:(?P<opt>" + alternatives + r"))(?![A-Za-z0-9])")
+            lookup = {o.strip().lower(): lab for o, lab in zip(options, labels)}
+            for m in pat.finditer(text):
+                strong.append((m.end(), lookup[m.group("opt").lower()].upper()))
+    found = [(end, lab) for end, lab in strong if lab in valid]
+    if not found:
+        found = [(m.end(), _letter(m)) for m in _WEAK_LETTER.finditer(text) if _letter(m) in valid]
+    if not found:
+        return None
+    return max(found, key=lambda t: t[0])[1]
+
+
+def normalize_short_answer(text: str) -> str:
+    """Canonical form for comparing short answers: case, spaces, $, commas, trailing zeros."""
+    s = text.strip().strip("*").strip()
+    s = re.sub(r"[.;,!]+$", "", s).strip()
+    s = re.sub(r"\s+", " ", s).lower()
+    if re.fullmatch(_NUMBER, s):
+        num = s.replace("$", "").replace(",", "").lstrip("+")
+        if "." in num:
+            num = num.rstrip("0").rstrip(".")
+        if num in ("-0", ""):
+            num = "0"
+        return num
+    return s
+
+
+def parse_short_answer(text: str, *, answer_prefix: str | None = None) -> str | None:
+    """A short answer (a number or a few words), normalised; ``None`` when none is found.
+
+    Strong: the text after the run's answer prefix or after "answer is"/"answer:",
+    up to the end of the line or sentence. Weak: the last number in the text.
+    """
+    strong: list[tuple[int, str]] = []
+    if answer_prefix and answer_prefix.strip():
+        pat = _prefix_pattern(answer_prefix, r"(?P<ans>[^\n]+?)\s*(?:\.(?:\s|$)|\n|$)")
+        strong += [(m.start("ans"), m.group("ans")) for m in pat.finditer(text)]
+    strong += [(m.start("ans"), m.group("ans")) for m in _STRONG_SHORT.finditer(text)]
+    strong = [(pos, ans) for pos, ans in strong if normalize_short_answer(ans)]
+    if strong:
+        return normalize_short_answer(max(strong, key=lambda t: t[0])[1])
+    numbers = list(_WEAK_NUMBER.finditer(text))
+    return normalize_short_answer(numbers[-1].group(0)) if numbers else None
