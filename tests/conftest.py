@@ -16,3 +16,36 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip("../shared/datasets not present")
     return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def tiny_random_lm():
+    """A random two-layer Llama with a word-level tokenizer and chat template (no downloads).
+
+    For core mechanics (padding, hooks, writing); its outputs mean nothing. Tests must not
+    modify its weights (it is shared by the session).
+    """
+    import torch
+
+    from experiments.core.random_init import tiny_random_lm as build
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    return build(seed=0)
+
+
+@pytest.fixture(scope="session")
+def organism_lm():
+    """The embedded organism loaded with `load_model("organism")`; skipped until its weights exist.
+
+    Shared by the session: tests must not modify its weights (load a fresh copy to edit them).
+    """
+    import torch
+
+    from experiments.organism import MODEL_DIR
+
+    if not (MODEL_DIR / "config.json").exists():
+        pytest.skip(f"organism weights not committed yet ({MODEL_DIR} has no config.json)")
+    from experiments.core.model import load_model
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    return load_model("organism")

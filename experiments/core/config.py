@@ -1,0 +1,97 @@
+"""Experiment configs: YAML files validated by pydantic, unknown keys rejected.
+
+A typo in a config key (``max_new_token: 32``) must fail loudly, not run the default for
+an hour; every model here therefore forbids extra fields. Errors name the file and the
+dotted field path, and the CLI turns :class:`ConfigError` into exit code 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from experiments.core.errors import ConfigError
+from experiments.core.prompting import PromptFormat
+
+C = TypeVar("C", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base for every config section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class ExperimentConfig(StrictModel):
+    """Fields every runner shares. Runners subclass it and add their own sections."""
+
+    model: str = Field("organism", description="'organism', a local folder, or a hub id")
+    revision: str | None = Field(None, description="hub revision (branch, tag or commit)")
+    trust_remote_code: bool = False
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    device: str | None = Field(None, description="None = CUDA when present, else CPU")
+    seed: int = 0
+    batch_size: int = Field(16, ge=1)
+    prompt_format: PromptFormat = "chat"
+    system_prompt: str | None = Field(None, description="None = no system message at all")
+    completion_template: str | None = Field(
+        None, description="for prompt_format: completion; must contain {user}"
+    )
+    max_new_tokens: int = Field(64, ge=1)
+
+
+def config_hash(config: BaseModel | dict[str, Any]) -> str:
+    """A short, stable hash of a config's content (key order does not matter)."""
+    data = config.model_dump(mode="json") if isinstance(config, BaseModel) else config
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return f"field '{loc}': unknown key"
+    return f"field '{loc}': {err['msg']}"
+
+
+def validate_config(data: Any, cls: type[C], source: str = "config") -> C:
+    """Validate a mapping against ``cls``; a :class:`ConfigError` lists every bad field."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys to values, got {type(data).__name__}")
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(f"{source}: {_describe(e)}" for e in exc.errors())) from None
+
+
+def load_config(path: str | Path | None, cls: type[C], overrides: dict[str, Any] | None = None) -> C:
+    """Read a YAML config (or defaults when ``path`` is None) and validate it as ``cls``.
+
+    ``overrides`` (e.g. ``--model`` from the command line) replace top-level keys before
+    validation, so they are checked like everything else and enter the config hash.
+    """
+    data: Any = {}
+    source = "config"
+    if path is not None:
+        p = Path(path)
+        source = str(p)
+        if not p.is_file():
+            raise ConfigError(f"{p}: config file not found")
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"{p}{where}: invalid YAML: {problem}") from None
+        data = {} if data is None else data
+    if overrides and isinstance(data, dict):
+        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    return validate_config(data, cls, source)

@@ -1,0 +1,283 @@
+"""PyTorch hooks as context managers that always remove themselves.
+
+Every intervention here is a ``with`` block: hooks are registered on entry and removed in a
+``finally`` on exit, so an exception inside the block (or a Ctrl-C) never leaves a model
+silently steered for the rest of a session.
+
+The residual stream "entering block i" is block i's input, hooked with a forward pre-hook.
+Hooks act on whatever sequence length arrives, so they work under ``generate`` with the KV
+cache, where the first call carries the whole (padded) prompt and each later call carries
+one new position. :func:`prefill_tracker` tells a hook which of the two it is seeing.
+
+Projections are computed in float32 and the result cast back, because bf16 (8 bits of
+mantissa) would leave a visible fraction of the removed component behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
+
+import torch
+from torch import nn
+
+from experiments.core.batching import encode, length_sorted_batches, token_lengths
+from experiments.core.model import LoadedModel
+
+AdditionScope = Literal["all", "prompt"]
+AblationMode = Literal["zero", "mean"]
+
+
+@contextlib.contextmanager
+def hooked(registrations: Iterable[Callable[[], Any]]) -> Iterator[list[Any]]:
+    """Run each registration callable (returning a hook handle); remove all handles on exit.
+
+    If a registration fails half-way, the handles already made are removed too.
+    """
+    handles: list[Any] = []
+    try:
+        for register in registrations:
+            handles.append(register())
+        yield handles
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _replace_output(output: Any, new: torch.Tensor) -> Any:
+    """Modules return a tensor or a tuple whose first item is the hidden state."""
+    if isinstance(output, tuple):
+        return (new, *output[1:])
+    return new
+
+
+def _first(output: Any) -> torch.Tensor:
+    return output[0] if isinstance(output, tuple) else output
+
+
+def pre_hook(module: nn.Module, fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[], Any]:
+    """Registration for a hook that rewrites a module's first positional input."""
+
+    def hook(_mod: nn.Module, args: tuple, kwargs: dict) -> Any:
+        if args:
+            return (fn(args[0]), *args[1:]), kwargs
+        kwargs = dict(kwargs)
+        kwargs["hidden_states"] = fn(kwargs["hidden_states"])
+        return args, kwargs
+
+    return lambda: module.register_forward_pre_hook(hook, with_kwargs=True)
+
+
+def output_hook(module: nn.Module, fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[], Any]:
+    """Registration for a hook that rewrites a module's output (tensor or tuple's first item)."""
+
+    def hook(_mod: nn.Module, _args: Any, output: Any) -> Any:
+        return _replace_output(output, fn(_first(output)))
+
+    return lambda: module.register_forward_hook(hook)
+
+
+# ------------------------------------------------------------------ prefill vs decode
+
+@dataclass
+class PrefillState:
+    """Set by :func:`prefill_tracker`: whether the model call in progress is the prompt pass."""
+
+    prefill: bool = True
+
+
+@contextlib.contextmanager
+def prefill_tracker(lm: LoadedModel) -> Iterator[PrefillState]:
+    """Track whether each model call processes the prompt or a decode step.
+
+    A call is the prompt pass when it has no cache or an empty one. This is robust to left
+    padding and batch composition, unlike counting calls or comparing sequence lengths.
+    """
+    state = PrefillState()
+
+    def hook(_mod: nn.Module, args: tuple, kwargs: dict) -> None:
+        cache = kwargs.get("past_key_values")
+        state.prefill = cache is None or int(cache.get_seq_length()) == 0
+
+    handle = lm.decoder.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        yield state
+    finally:
+        handle.remove()
+
+
+# ------------------------------------------------------------------ interventions
+
+def unit(direction: torch.Tensor) -> torch.Tensor:
+    """The direction as a float32 unit vector."""
+    d = direction.detach().float().flatten()
+    norm = d.norm()
+    if not torch.isfinite(norm) or norm == 0:
+        raise ValueError("direction has zero or non-finite norm")
+    return d / norm
+
+
+def _project_out(h: torch.Tensor, d: torch.Tensor, target: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """Set the component of ``h`` along unit ``d`` to ``target`` (0 = directional ablation)."""
+    hf = h.float()
+    comp = hf @ d
+    return (hf + (target - comp)[..., None] * d).to(h.dtype)
+
+
+def _window(lm: LoadedModel, layers: Sequence[int] | None) -> list[int]:
+    idx = list(range(lm.n_layers)) if layers is None else sorted(set(int(i) for i in layers))
+    bad = [i for i in idx if not 0 <= i < lm.n_layers]
+    if bad:
+        raise ValueError(f"layer(s) {bad} outside 0..{lm.n_layers - 1}")
+    return idx
+
+
+@contextlib.contextmanager
+def directional_ablation(
+    lm: LoadedModel,
+    direction: torch.Tensor,
+    *,
+    layers: Sequence[int] | None = None,
+    mode: AblationMode = "zero",
+    means: torch.Tensor | Sequence[float] | None = None,
+) -> Iterator[None]:
+    """Remove ``direction`` from the residual stream entering each block in ``layers`` and
+    from every attention and MLP output of those blocks (all blocks when ``layers`` is None).
+
+    ``mode="zero"``: x ← x − (x·d̂)d̂ (Arditi et al.), equivalent to weight orthogonalisation.
+    ``mode="mean"``: the residual stream's component is *set* to ``means[layer]`` (e.g. the
+    mean projection on harmless prompts) instead of 0, and attention/MLP outputs still lose
+    theirs, so each block's input carries the harmless value. Zero ablation pushes the
+    component to a value no prompt has, which on small models can overshoot into refusing
+    everything; the mean keeps activations in distribution.
+    """
+    d = unit(direction).to(lm.device)
+    idx = _window(lm, layers)
+    if mode == "mean":
+        if means is None:
+            raise ValueError("mode='mean' needs per-layer means")
+        m = torch.as_tensor(means, dtype=torch.float32).flatten()
+        if m.numel() != lm.n_layers:
+            raise ValueError(f"means must have one value per layer ({lm.n_layers}), got {m.numel()}")
+        targets = [float(m[i]) for i in range(lm.n_layers)]
+    elif mode == "zero":
+        targets = [0.0] * lm.n_layers
+    else:
+        raise ValueError(f"unknown ablation mode {mode!r} (use zero or mean)")
+
+    def resid(t: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        return lambda h: _project_out(h, d, t)
+
+    regs: list[Callable[[], Any]] = []
+    for i in idx:
+        regs.append(pre_hook(lm.layers[i], resid(targets[i])))
+        for writer in lm.residual_writers(i):
+            regs.append(output_hook(writer, resid(0.0)))
+    with hooked(regs):
+        yield
+
+
+@contextlib.contextmanager
+def activation_addition(
+    lm: LoadedModel,
+    vector: torch.Tensor,
+    layer: int,
+    *,
+    coeff: float = 1.0,
+    scope: AdditionScope = "all",
+) -> Iterator[None]:
+    """Add ``coeff * vector`` (the raw, unnormalised vector) to the residual stream entering
+    block ``layer``.
+
+    ``scope="all"``: at every position, generated tokens included (Arditi et al.).
+    ``scope="prompt"``: only during the prompt pass; decode steps are left alone. On small
+    models adding at every generated position can derail the text, while prompt-only
+    addition still induces the behaviour.
+    """
+    (layer,) = _window(lm, [layer])
+    if scope not in ("all", "prompt"):
+        raise ValueError(f"unknown addition scope {scope!r} (use all or prompt)")
+    v = (coeff * vector.detach().float().flatten()).to(lm.device)
+    with contextlib.ExitStack() as stack:
+        state = stack.enter_context(prefill_tracker(lm)) if scope == "prompt" else None
+
+        def add(h: torch.Tensor) -> torch.Tensor:
+            if state is not None and not state.prefill:
+                return h
+            return (h.float() + v).to(h.dtype)
+
+        stack.enter_context(hooked([pre_hook(lm.layers[layer], add)]))
+        yield
+
+
+# ------------------------------------------------------------------ capture
+
+@dataclass
+class ResidualCapture:
+    """Block-input residuals at chosen positions (counted from each prompt's end).
+
+    ``acts``: ``[n_prompts, n_layers, n_positions, d_model]`` float32 on CPU, input order.
+    """
+
+    positions: list[int]
+    acts: torch.Tensor
+    layers: list[int] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _capture_hooks(lm: LoadedModel, layers: list[int], positions: list[int], sink: dict[int, torch.Tensor]):
+    def make(i: int) -> Callable[[torch.Tensor], torch.Tensor]:
+        def grab(h: torch.Tensor) -> torch.Tensor:
+            sink[i] = h[:, positions, :].detach()
+            return h
+
+        return grab
+
+    with hooked([pre_hook(lm.layers[i], make(i)) for i in layers]):
+        yield
+
+
+@torch.inference_mode()
+def capture_residuals(
+    lm: LoadedModel,
+    texts: Sequence[str],
+    *,
+    positions: Sequence[int] = (-1,),
+    layers: Sequence[int] | None = None,
+    batch_size: int = 8,
+    desc: str | None = None,
+    reduce: Literal["none", "sum"] = "none",
+) -> ResidualCapture:
+    """Capture the residual stream entering every block (or ``layers``) in one pass per batch.
+
+    ``positions`` are negative indices from each prompt's end (left padding makes them the
+    same columns for every row). With ``reduce="sum"`` nothing per prompt is kept: ``acts``
+    is the float64 sum ``[n_layers, n_positions, d_model]`` over prompts, which is what a
+    difference in means needs and stays small for thousands of prompts.
+    Runs any interventions active around the call (hooks registered earlier fire first).
+    """
+    positions = list(positions)
+    if any(p >= 0 for p in positions):
+        raise ValueError("positions must be negative (counted from the end of each prompt)")
+    idx_layers = _window(lm, layers)
+    sink: dict[int, torch.Tensor] = {}
+    total = torch.zeros(len(idx_layers), len(positions), lm.d_model, dtype=torch.float64)
+    per_prompt: list[torch.Tensor | None] = [None] * len(texts)
+    with _capture_hooks(lm, idx_layers, positions, sink):
+        for idx in length_sorted_batches(token_lengths(lm, texts), batch_size, desc):
+            batch = encode(lm, [texts[i] for i in idx])
+            lm.model(**batch, use_cache=False, logits_to_keep=1)
+            stacked = torch.stack([sink[i] for i in idx_layers], dim=1)  # [B, L, P, d]
+            if reduce == "sum":
+                total += stacked.double().sum(0).cpu()
+            else:
+                cpu = stacked.float().cpu()
+                for j, i in enumerate(idx):
+                    per_prompt[i] = cpu[j]
+            sink.clear()
+    acts = total if reduce == "sum" else (
+        torch.stack(per_prompt) if per_prompt else torch.empty(0, len(idx_layers), len(positions), lm.d_model)
+    )
+    return ResidualCapture(positions=positions, acts=acts, layers=idx_layers)
+

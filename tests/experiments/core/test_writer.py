@@ -1,0 +1,120 @@
+"""The run-directory writer: contract files, resume without duplicates, config guard."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from experiments.core.errors import RunDirError
+from experiments.core.writer import JOURNAL, RunWriter, unit_key
+from reportgen.schema import COLUMNS, load_run
+
+CONFIG = {"model": "organism", "seed": 0, "n": 6}
+ITEMS = [f"item-{i}" for i in range(6)]
+
+
+def _run(run_dir, fail_after: int | None = None, config=CONFIG):
+    """A toy runner: batches of 2 items, each giving two metrics and one prompt record."""
+    w = RunWriter(run_dir, task="steering", model_id="organism", config=config, info={"seed": 0})
+    if w.finished:
+        return w, w.read()
+    batches_done = 0
+    for start in range(0, len(ITEMS), 2):
+        todo = [i for i in ITEMS[start: start + 2] if not w.is_done("harmful", "baseline", i)]
+        if not todo:
+            continue
+        if fail_after is not None and batches_done == fail_after:
+            raise KeyboardInterrupt
+        rows = [
+            {"experiment": "harmful", "condition": "baseline", "item_id": i, "metric": m, "value": v}
+            for i in todo for m, v in (("refusal", 1.0), ("refusal_score", 2.5))
+        ]
+        prompts = [{"experiment": "harmful", "condition": "baseline", "item_id": i, "prompt": f"<p>{i}",
+                    "completion": "I cannot", "prompt_format": "chat"} for i in todo]
+        w.append(rows, prompts)
+        batches_done += 1
+    return w, w.finish()
+
+
+def test_contract_files_are_valid_and_identical(tmp_path):
+    w, df = _run(tmp_path / "run")
+    run = load_run(tmp_path / "run")
+    assert len(run.results) == 12 and len(run.prompts) == 6
+    assert list(df.columns)[: len(COLUMNS)] == list(COLUMNS)
+    pq = pd.read_parquet(tmp_path / "run" / "results.parquet")
+    csv = pd.read_csv(tmp_path / "run" / "results.csv", dtype={"item_id": str, "group": str, "run_id": str})
+    assert list(pq.columns) == list(csv.columns)
+    pd.testing.assert_frame_equal(pq.astype(object).where(pq.notna(), None),
+                                  csv.astype(object).where(csv.notna(), None), check_dtype=False)
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["finished_at"] and info["config"] == CONFIG and info["config_hash"]
+    assert info["seed"] == 0 and "torch" in info["library_versions"]
+    assert set(pq["run_id"]) == {info["run_id"]} and set(pq["task"]) == {"steering"}
+
+
+def test_interrupted_run_resumes_without_duplicates(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "run", fail_after=2)
+    partial = RunWriter(tmp_path / "run", task="steering", model_id="organism", config=CONFIG)
+    assert len(partial.done) == 4 and not partial.finished
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["finished_at"] is None
+    run_id = partial.run_id
+    _, resumed = _run(tmp_path / "run")
+    _, fresh = _run(tmp_path / "fresh")
+    assert len(resumed) == 12 and not resumed.duplicated(["item_id", "metric"]).any()
+    cols = ["experiment", "condition", "item_id", "metric", "value"]
+    pd.testing.assert_frame_equal(resumed[cols].sort_values(cols).reset_index(drop=True),
+                                  fresh[cols].sort_values(cols).reset_index(drop=True))
+    assert set(resumed["run_id"]) == {run_id}
+    assert len(load_run(tmp_path / "run").prompts) == 6
+
+
+def test_torn_last_line_is_recomputed(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "run", fail_after=2)
+    with (tmp_path / "run" / JOURNAL).open("a") as fh:
+        fh.write('{"keys": ["x"], "rows": [')  # killed mid-write
+    _, df = _run(tmp_path / "run")
+    assert len(df) == 12
+
+
+def test_writing_a_key_twice_is_refused(tmp_path):
+    w = RunWriter(tmp_path, task="steering", model_id="m", config=CONFIG)
+    row = {"experiment": "e", "condition": "c", "item_id": "1", "metric": "m", "value": 1}
+    w.append([row])
+    assert w.is_done("e", "c", "1") and unit_key("e", "c", "1") in w.done
+    with pytest.raises(ValueError, match="already written"):
+        w.append([row])
+
+
+def test_config_change_is_a_clear_error(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "run", fail_after=1)
+    with pytest.raises(RunDirError, match="different config"):
+        _run(tmp_path / "run", config={**CONFIG, "n": 7})
+    w = RunWriter(tmp_path / "run", task="steering", model_id="organism", config={**CONFIG, "n": 7}, overwrite=True)
+    assert not w.done and not (tmp_path / "run" / JOURNAL).exists()
+
+
+def test_finished_run_is_not_rewritten(tmp_path):
+    _run(tmp_path / "run")
+    w = RunWriter(tmp_path / "run", task="steering", model_id="organism", config=CONFIG)
+    assert w.finished and len(w.read()) == 12
+
+
+def test_bad_rows_fail_at_append(tmp_path):
+    w = RunWriter(tmp_path, task="steering", model_id="m", config=CONFIG)
+    with pytest.raises(ValueError, match="non-finite"):
+        w.append([{"experiment": "e", "condition": "c", "item_id": "1", "metric": "m", "value": float("nan")}])
+    with pytest.raises(ValueError, match="lacks"):
+        w.append([{"experiment": "e", "condition": "c", "item_id": "1", "value": 1.0}])
+    with pytest.raises(ValueError, match="prompt record"):
+        w.append([], [{"experiment": "e", "condition": "c", "item_id": "1", "prompt": "p", "prompt_format": "raw"}])
+
+
+def test_stray_results_without_run_json_are_refused(tmp_path):
+    (tmp_path / "results.csv").write_text("a\n")
+    with pytest.raises(RunDirError, match="no run.json"):
+        RunWriter(tmp_path, task="steering", model_id="m", config=CONFIG)
