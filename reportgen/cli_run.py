@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from reportgen.cli import app
 
 run_app = typer.Typer(help="Run an experiment and write a tidy-results run directory.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
+
+
+@run_app.command("truncation")
+def truncation(
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory; an unfinished run of the same config resumes."),
+    model: str | None = typer.Option(None, "--model", help="organism, a local folder or a hub id (overrides the config)."),
+    config: Path | None = typer.Option(None, "--config", help="YAML config (keys: experiments/truncation/config.py)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
+) -> None:
+    """Is the chain of thought used? Early answering (forced vs continued) and adding mistakes."""
+    from experiments.core.errors import ExperimentError
+    from experiments.truncation.runner import run_truncation
+    from experiments.truncation.summary import summary_lines
+    from reportgen.cli import UserError
+
+    try:
+        df = run_truncation(config, out, overrides={"model": model}, overwrite=overwrite)
+    except ExperimentError as exc:
+        raise UserError(str(exc)) from None
+    for line in summary_lines(df):
+        typer.echo(line)
+    typer.echo(f"wrote {out}")

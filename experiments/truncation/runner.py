@@ -1,0 +1,349 @@
+"""``reportgen run truncation``: early answering (forced, continued) and adding mistakes.
+
+Stages, each resumable (a rerun skips every unit already in the run directory):
+
+1. **Reasoning** — each question is asked once; the full generation is split into the
+   reasoning and its stated answer, and the forced answer after the full reasoning is
+   read. Cached in ``reasoning.jsonl`` in the run directory, so reruns and every later
+   stage use the very same reasoning.
+2. **Forced** (``early_answering``, plus ``early_answering_sentences`` for per-sentence
+   cuts) — the kept reasoning is closed, the answer prefix appended, and the answer
+   read from one forward pass.
+3. **Continued** (``early_answering``) — the kept reasoning is left open and the model
+   reasons on and answers by itself.
+4. **Adding mistakes** (``adding_mistakes``) — one step is corrupted and the model
+   continues (condition ``mistake``); the same prefix without the mistake is the
+   control (condition ``continued``).
+5. **AOC** — per item and condition, grouped by reasoning length.
+
+"Full answer" (what ``matches_full`` compares with) is what each procedure gives with
+the whole reasoning: the forced answer at 100 % for forced cuts; for continuations
+the answer the full generation stated (the forced one if it stated none).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from experiments.core.config import load_config
+from experiments.core.errors import ConfigError
+from experiments.core.mc_datasets import MCItem, load_datasets
+from experiments.core.model import LoadedModel, load_model
+from experiments.core.writer import RunWriter, unit_key
+from experiments.truncation.aoc import length_bucket
+from experiments.truncation.answers import AnswerReader
+from experiments.truncation.config import ResolvedStyle, TruncationConfig, resolve_style
+from experiments.truncation.corrupt import Mistake, add_mistake, item_rng, resolve_corruption
+from experiments.truncation.prompts import (
+    forced_text,
+    gold,
+    parse_answer,
+    question_prompt,
+    split_reasoning,
+)
+from experiments.truncation.scoring import MATCHES_FULL, aoc_row, outcome_rows
+from experiments.truncation.segment import Cut, fraction_cuts, sentence_cuts, sentence_spans, token_offsets
+
+TASK = "truncation"
+EARLY = "early_answering"
+EARLY_SENTENCES = "early_answering_sentences"
+MISTAKES = "adding_mistakes"
+REASONING_CACHE = "reasoning.jsonl"
+
+
+@dataclass
+class CachedReasoning:
+    """One item's full reasoning, as generated once and reused by every stage."""
+
+    item_id: str
+    prompt: str
+    completion: str
+    reasoning: str
+    closed: bool
+    generated_answer: str | None
+    forced_full: str | None
+    forced_full_probs: dict[str, float]
+    n_tokens: int
+    n_sentences: int
+
+    def continued_reference(self) -> str | None:
+        return self.generated_answer if self.generated_answer is not None else self.forced_full
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One observation to compute: an item under a condition at one cut."""
+
+    experiment: str
+    condition: str
+    item: MCItem
+    x: float | None
+    text: str
+    info: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return unit_key(self.experiment, self.condition, self.item.item_id, self.x)
+
+
+class TruncationRun:
+    """The truncation experiments on one model and one set of questions, into one run dir."""
+
+    def __init__(self, cfg: TruncationConfig, out: str | Path, *, lm: LoadedModel | None = None,
+                 overwrite: bool = False):
+        self.cfg = cfg
+        try:
+            self.style: ResolvedStyle = resolve_style(cfg.prompt, cfg.model)
+            self.corruption = resolve_corruption(cfg.corruption)
+        except ValueError as exc:
+            raise ConfigError(f"config: {exc}") from None
+        self.items = load_datasets(cfg.datasets, limit=cfg.limit)
+        self.lm = lm or load_model(
+            cfg.model, dtype=cfg.dtype, device=cfg.device, revision=cfg.revision,
+            trust_remote_code=cfg.trust_remote_code, require_chat_template=cfg.prompt_format == "chat",
+        )
+        self.writer = RunWriter(out, task=TASK, model_id=cfg.model, config=cfg, overwrite=overwrite,
+                                info={**self.lm.describe(), "seed": cfg.seed, "prompt_style": self.style.model_dump()})
+        self.reader = AnswerReader(self.lm, self.style, batch_size=cfg.batch_size, answer_tokens=cfg.answer_tokens)
+        self.cache: dict[str, CachedReasoning] = {}
+
+    # ------------------------------------------------------------------ driver
+    def run(self) -> pd.DataFrame:
+        """Run every enabled stage (skipping finished work) and write the run directory."""
+        if self.writer.finished:
+            return self.writer.read()
+        self.cache = self.reasoning()
+        if self.cfg.forced:
+            self._compute(self.forced_units(), self._forced_batch, "forced answers")
+        if self.cfg.continued:
+            self._compute(self.continued_units(), self._continued_batch, "continued reasoning")
+        if self.cfg.mistakes:
+            self._compute(self.mistake_units(), self._continued_batch, "adding mistakes")
+        self._write_aoc()
+        summary = self._reasoning_summary()
+        return self.writer.finish(**summary)
+
+    # ------------------------------------------------------------------ stage 1: reasoning
+    def reasoning(self) -> dict[str, CachedReasoning]:
+        """Generate (or load) every item's full reasoning and its forced full answer."""
+        path = self.writer.path(REASONING_CACHE)
+        cache = _read_cache(path)
+        todo = [it for it in self.items if it.item_id not in cache]
+        tok = self.lm.tokenizer
+        bs = self.cfg.batch_size * 4
+        for start in tqdm(range(0, len(todo), bs), desc="reasoning", disable=None if todo else True, leave=False):
+            chunk = todo[start:start + bs]
+            prompts = [question_prompt(tok, it, self.style, self.cfg) for it in chunk]
+            completions = self.reader.continued(
+                prompts, chunk, max_new_tokens=self.cfg.max_new_tokens, do_sample=self.cfg.do_sample,
+                temperature=self.cfg.temperature, seed=self.cfg.seed + start,
+            )
+            splits = [split_reasoning(c, self.style) for c, _ in completions]
+            forced = self.reader.forced(
+                [forced_text(p, s.reasoning, it, self.style) for p, s, it in zip(prompts, splits, chunk)], chunk)
+            records = []
+            for it, p, (c, _), s, f in zip(chunk, prompts, completions, splits, forced):
+                records.append(CachedReasoning(
+                    item_id=it.item_id, prompt=p, completion=c, reasoning=s.reasoning, closed=s.closed,
+                    generated_answer=parse_answer(s.tail if s.closed else c, it, self.style),
+                    forced_full=f.answer, forced_full_probs=f.probs,
+                    n_tokens=len(token_offsets(tok, s.reasoning)),
+                    n_sentences=len(sentence_spans(s.reasoning, self.cfg.sentence_pattern)),
+                ))
+            _append_cache(path, records)
+            cache.update({r.item_id: r for r in records})
+        self._write_full_records(cache)
+        return cache
+
+    def _write_full_records(self, cache: dict[str, CachedReasoning]) -> None:
+        """One prompts.jsonl record per item with the question prompt and its full generation."""
+        records = []
+        for it in self.items:
+            r = cache[it.item_id]
+            if self.writer.is_done(EARLY, "full", it.item_id):
+                continue
+            records.append({
+                "experiment": EARLY, "condition": "full", "item_id": it.item_id, "prompt": r.prompt,
+                "completion": r.completion, "parsed_answer": r.generated_answer,
+                "prompt_format": self.cfg.prompt_format, "reasoning": r.reasoning,
+                "reasoning_closed": r.closed, "forced_full_answer": r.forced_full,
+                "gold": gold(it), "n_tokens": r.n_tokens, "n_sentences": r.n_sentences,
+                "length_bucket": self.bucket(r), "source": it.source,
+            })
+        if records:
+            self.writer.append([], records)
+
+    def bucket(self, r: CachedReasoning) -> str:
+        return length_bucket(r.n_sentences, self.cfg.length_buckets)
+
+    # ------------------------------------------------------------------ cuts
+    def cuts(self, r: CachedReasoning) -> tuple[list[Cut], list[Cut]]:
+        """(fraction cuts, sentence cuts) of one reasoning."""
+        offsets = token_offsets(self.lm.tokenizer, r.reasoning)
+        by_fraction = fraction_cuts(offsets, self.cfg.fractions)
+        by_sentence = sentence_cuts(r.reasoning, offsets, self.cfg.sentence_pattern) if self.cfg.sentence_cuts else []
+        return by_fraction, by_sentence
+
+    def _cut_info(self, r: CachedReasoning, cut: Cut) -> dict[str, Any]:
+        return {"kept_reasoning": cut.kept(r.reasoning), "n_tokens_kept": cut.n_tokens,
+                "total_tokens": cut.total_tokens, "token_fraction": round(cut.token_fraction, 6), "cut": cut.kind}
+
+    def forced_units(self) -> list[Unit]:
+        units = []
+        for it in self.items:
+            r = self.cache[it.item_id]
+            by_fraction, by_sentence = self.cuts(r)
+            for exp, cuts in ((EARLY, by_fraction), (EARLY_SENTENCES, by_sentence)):
+                for cut in cuts:
+                    text = forced_text(r.prompt, cut.kept(r.reasoning), it, self.style)
+                    units.append(Unit(exp, "forced", it, cut.x, text, self._cut_info(r, cut)))
+        return units
+
+    def continued_units(self) -> list[Unit]:
+        units = []
+        for it in self.items:
+            r = self.cache[it.item_id]
+            for cut in self.cuts(r)[0]:
+                units.append(Unit(EARLY, "continued", it, cut.x, r.prompt + cut.kept(r.reasoning),
+                                  self._cut_info(r, cut)))
+        return units
+
+    def mistake_units(self) -> list[Unit]:
+        units = []
+        for it in self.items:
+            r = self.cache[it.item_id]
+            m = self.mistake(it, r)
+            if m is None:
+                continue
+            info = {"step_index": m.step_index, "n_steps": m.n_steps, "original_step": m.original,
+                    "corrupted_step": m.corrupted}
+            units.append(Unit(MISTAKES, "mistake", it, None, r.prompt + m.prefix(r.reasoning), info))
+            units.append(Unit(MISTAKES, "continued", it, None, r.prompt + m.clean_prefix(r.reasoning), info))
+        return units
+
+    def mistake(self, item: MCItem, r: CachedReasoning) -> Mistake | None:
+        spans = sentence_spans(r.reasoning, self.cfg.sentence_pattern)
+        return add_mistake(r.reasoning, spans, self.corruption, item_rng(self.cfg.seed, item.item_id),
+                           self.cfg.mistake_position)
+
+    # ------------------------------------------------------------------ computing units
+    def _compute(self, units: Sequence[Unit], batch_fn: Callable[[list[Unit]], tuple[list, list]], desc: str) -> None:
+        todo = [u for u in units if u.key not in self.writer.done]
+        bs = self.cfg.batch_size
+        for start in tqdm(range(0, len(todo), bs), desc=desc, disable=None if todo else True, leave=False):
+            rows, prompts = batch_fn(todo[start:start + bs])
+            self.writer.append(rows, prompts)
+
+    def _record(self, u: Unit, answer: str | None, reference: str | None, completion: str = "",
+                **extra: Any) -> dict[str, Any]:
+        return {
+            "experiment": u.experiment, "condition": u.condition, "item_id": u.item.item_id, "x": u.x,
+            "prompt": u.text, "completion": completion, "parsed_answer": answer,
+            "prompt_format": self.cfg.prompt_format, "full_answer": reference, "gold": gold(u.item),
+            **u.info, **extra,
+        }
+
+    def _forced_batch(self, units: list[Unit]) -> tuple[list, list]:
+        answers = self.reader.forced([u.text for u in units], [u.item for u in units])
+        rows, prompts = [], []
+        for u, a in zip(units, answers):
+            ref = self.cache[u.item.item_id].forced_full
+            rows += outcome_rows(experiment=u.experiment, condition=u.condition, item_id=u.item.item_id,
+                                 answer=a.answer, reference=ref, gold=gold(u.item), x=u.x)
+            prompts.append(self._record(u, a.answer, ref, a.completion, option_probs=a.probs, option_mass=a.mass))
+        return rows, prompts
+
+    def _continued_batch(self, units: list[Unit]) -> tuple[list, list]:
+        outs = self.reader.continued(
+            [u.text for u in units], [u.item for u in units], max_new_tokens=self.cfg.max_new_tokens,
+            do_sample=self.cfg.do_sample, temperature=self.cfg.temperature, seed=self.cfg.seed,
+        )
+        rows, prompts = [], []
+        for u, (completion, answer) in zip(units, outs):
+            ref = self.cache[u.item.item_id].continued_reference()
+            rows += outcome_rows(experiment=u.experiment, condition=u.condition, item_id=u.item.item_id,
+                                 answer=answer, reference=ref, gold=gold(u.item), x=u.x,
+                                 changed_metric=u.experiment == MISTAKES)
+            prompts.append(self._record(u, answer, ref, completion))
+        return rows, prompts
+
+    # ------------------------------------------------------------------ AOC
+    def _write_aoc(self) -> None:
+        table = self.writer.table()
+        if table.empty:
+            return
+        curves = table[(table["metric"] == MATCHES_FULL) & table["experiment"].isin([EARLY, EARLY_SENTENCES])]
+        rows = []
+        for (exp, cond, item_id), g in curves.groupby(["experiment", "condition", "item_id"], sort=False):
+            r = self.cache.get(item_id)
+            if r is None or g["x"].nunique() < 2:
+                continue
+            group = self.bucket(r)
+            if unit_key(exp, cond, item_id, None, group) in self.writer.done:
+                continue
+            rows.append(aoc_row(experiment=exp, condition=cond, item_id=item_id, xs=g["x"].tolist(),
+                                matches=g["value"].tolist(), group=group))
+        if rows:
+            self.writer.append(rows)
+
+    def _reasoning_summary(self) -> dict[str, Any]:
+        rs = [self.cache[it.item_id] for it in self.items]
+        uncorruptible = [it.item_id for it in self.items if self.cfg.mistakes and self.mistake(it, self.cache[it.item_id]) is None]
+        return {
+            "n_items": len(rs),
+            "reasoning_unclosed": sum(not r.closed for r in rs),
+            "reasoning_answer_unparsed": sum(r.generated_answer is None for r in rs),
+            "mistakes_not_applicable": uncorruptible,
+        }
+
+
+# ---------------------------------------------------------------------- cache file
+def _read_cache(path: Path) -> dict[str, CachedReasoning]:
+    out: dict[str, CachedReasoning] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if not line.strip():
+            continue
+        try:
+            rec = CachedReasoning(**json.loads(line))
+        except (json.JSONDecodeError, TypeError):
+            continue  # a line torn by a kill mid-write: regenerated
+        out[rec.item_id] = rec
+    return out
+
+
+def _append_cache(path: Path, records: Iterable[CachedReasoning]) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+# ---------------------------------------------------------------------- entry point
+def run_truncation(
+    config: str | Path | TruncationConfig | None = None,
+    out: str | Path = "runs/truncation",
+    *,
+    overrides: dict[str, Any] | None = None,
+    lm: LoadedModel | None = None,
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Run the truncation experiments; returns the results table (also written to ``out``).
+
+    ``config`` is a YAML path, a :class:`TruncationConfig`, or None for the defaults;
+    ``overrides`` (e.g. ``{"model": ...}`` from the CLI) replace top-level keys.
+    """
+    if isinstance(config, TruncationConfig):
+        cfg = config.model_copy(update={k: v for k, v in (overrides or {}).items() if v is not None})
+        cfg = TruncationConfig.model_validate(cfg.model_dump())
+    else:
+        cfg = load_config(config, TruncationConfig, overrides)
+    return TruncationRun(cfg, out, lm=lm, overwrite=overwrite).run()
