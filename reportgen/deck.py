@@ -1,0 +1,311 @@
+"""Draw the slide specs of :mod:`reportgen.deckspec` with python-pptx; nothing is decided here.
+
+Every text box has autofit switched off and explicit sizes, because python-pptx cannot
+compute autofit and PowerPoint, Keynote, Google Slides and LibreOffice each apply it
+differently; the sizes chosen in ``deckspec`` are what every viewer shows. Titles are
+real title placeholders (so the outline view, slide sorter and screen readers see them),
+moved to the left-aligned position the layout needs. Fonts are Arial for text and
+Consolas for prompts: both exist on Windows, macOS and in Google Slides, and
+LibreOffice substitutes metric-compatible faces, so the preview matches what a mentor
+sees.
+
+The file is written atomically (see :mod:`reportgen.atomic`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping
+from pathlib import Path
+
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+from pptx.oxml.ns import qn
+from pptx.slide import Slide as PptxSlide
+from pptx.text.text import TextFrame, _Paragraph
+from pptx.util import Emu, Pt
+
+from reportgen import deckspec as ds
+from reportgen.atomic import write_atomic
+from reportgen.textnorm import normalize_text, split_runs, token_spans
+
+TEXT_FONT = "Arial"
+MONO_FONT = "Consolas"
+INK = RGBColor(0x1F, 0x1F, 0x1F)
+MUTED = RGBColor(0x59, 0x59, 0x59)
+ACCENT = RGBColor(0x00, 0x72, 0xB2)  # Okabe–Ito blue, as in the charts
+TOKEN = RGBColor(0x9A, 0x3E, 0x8C)  # chat-template tokens: visible, but not the user's words
+PROMPT_FILL, PROMPT_LINE = RGBColor(0xF3, 0xF3, 0xF3), RGBColor(0xBF, 0xBF, 0xBF)
+COMPLETION_FILL, COMPLETION_LINE = RGBColor(0xE8, 0xF1, 0xFA), RGBColor(0x5B, 0x9B, 0xD5)
+
+_LAYOUT_TITLE_ONLY = 5
+
+
+def _emu(points: float) -> Emu:
+    return Emu(int(round(points * 12700)))
+
+
+def render_deck(deck: ds.Deck, images: Mapping[str, Path], out: Path | str) -> Path:
+    """Write ``deck`` to ``out`` (a .pptx); ``images`` maps chart ids to PNG files."""
+    missing = [s.chart_id for s in deck.slides if isinstance(s, ds.ChartSlide) and s.chart_id not in images]
+    if missing:
+        raise ValueError(f"no chart image for: {', '.join(missing)}")
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = _emu(ds.SLIDE_W), _emu(ds.SLIDE_H)
+    _set_properties(prs, deck.properties)
+    total = len(deck.slides)
+    for number, spec in enumerate(deck.slides, start=1):
+        slide = prs.slides.add_slide(prs.slide_layouts[_LAYOUT_TITLE_ONLY])
+        _DRAW[type(spec)](slide, spec, images)
+        if not isinstance(spec, ds.TitleSlide):
+            _text(slide, ds.SLIDE_W - ds.MARGIN - 60, ds.FOOTER_TOP, 60, ds.FOOTER_H, [f"{number}/{total}"],
+                  10, color=MUTED, align=PP_ALIGN.RIGHT, anchor=MSO_ANCHOR.BOTTOM)
+        if spec.notes:
+            slide.notes_slide.notes_text_frame.text = normalize_text(spec.notes)
+    buf = io.BytesIO()
+    prs.save(buf)
+    return write_atomic(out, buf.getvalue())
+
+
+# ------------------------------------------------------------------ text helpers
+
+
+def _frame(tf: TextFrame, inset_x: float = 0.0, inset_y: float = 0.0,
+           anchor: MSO_ANCHOR = MSO_ANCHOR.TOP, wrap: bool = True) -> TextFrame:
+    tf.auto_size = MSO_AUTO_SIZE.NONE
+    tf.word_wrap = wrap
+    tf.vertical_anchor = anchor
+    tf.margin_left = tf.margin_right = _emu(inset_x)
+    tf.margin_top = tf.margin_bottom = _emu(inset_y)
+    return tf
+
+
+def _style(run, size: float, bold: bool = False, color: RGBColor = INK, font: str = TEXT_FONT) -> None:
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    run.font.name = font
+    run.font.color.rgb = color
+    # East Asian and complex-script (Arabic, Hebrew) text take their own font slots;
+    # set them too, or the viewer picks a theme default of another size.
+    rpr = run._r.get_or_add_rPr()
+    for tag in ("a:ea", "a:cs"):
+        el = rpr.find(qn(tag))
+        if el is None:
+            el = rpr.makeelement(qn(tag), {})
+            rpr.append(el)
+        el.set("typeface", font)
+
+
+def _para(p: _Paragraph, text: str, size: float, bold: bool = False, color: RGBColor = INK,
+          align: PP_ALIGN = PP_ALIGN.LEFT, font: str = TEXT_FONT) -> _Paragraph:
+    p.alignment = align
+    run = p.add_run()
+    run.text = normalize_text(text)
+    _style(run, size, bold, color, font)
+    return p
+
+
+def _text(slide: PptxSlide, left: float, top: float, width: float, height: float, lines: list[str],
+          size: float, bold: bool = False, color: RGBColor = INK, align: PP_ALIGN = PP_ALIGN.LEFT,
+          anchor: MSO_ANCHOR = MSO_ANCHOR.TOP):
+    box = slide.shapes.add_textbox(_emu(left), _emu(top), _emu(width), _emu(height))
+    tf = _frame(box.text_frame, anchor=anchor)
+    for i, line in enumerate(lines):
+        _para(tf.paragraphs[0] if i == 0 else tf.add_paragraph(), line, size, bold, color, align)
+    return box
+
+
+def _title(slide: PptxSlide, text: str, size: float, top: float = ds.TITLE_TOP, height: float = ds.TITLE_H,
+           anchor: MSO_ANCHOR = MSO_ANCHOR.MIDDLE, color: RGBColor = INK) -> None:
+    ph = slide.shapes.title
+    ph.left, ph.top, ph.width, ph.height = _emu(ds.MARGIN), _emu(top), _emu(ds.CONTENT_W), _emu(height)
+    tf = _frame(ph.text_frame, anchor=anchor)
+    tf.text = ""
+    _para(tf.paragraphs[0], text, size, bold=True, color=color)
+
+
+def _plain(shape) -> None:
+    """Drop the theme style of an autoshape (its shadow, white text, accent outline).
+
+    Fill, outline and text colours are then exactly the ones set here, in every viewer.
+    """
+    style = shape._element.find(qn("p:style"))
+    if style is not None:
+        shape._element.remove(style)
+
+
+def _bullet(p: _Paragraph, size: float) -> None:
+    """A real bullet (hanging indent), which text boxes do not have by default."""
+    ppr = p._p.get_or_add_pPr()
+    indent = int(size * 1.1 * 12700)
+    ppr.set("marL", str(indent))
+    ppr.set("indent", str(-indent))
+    for tag in ("a:buFont", "a:buChar"):
+        old = ppr.find(qn(tag))
+        if old is not None:
+            ppr.remove(old)
+    bu_font = ppr.makeelement(qn("a:buFont"), {"typeface": TEXT_FONT})
+    bu_char = ppr.makeelement(qn("a:buChar"), {"char": "•"})
+    ppr.append(bu_font)
+    ppr.append(bu_char)
+
+
+# ------------------------------------------------------------------ slide kinds
+
+
+def _draw_title(slide: PptxSlide, s: ds.TitleSlide, images: Mapping[str, Path]) -> None:
+    _title(slide, s.title, ds.fit_title(s.title, sizes=(40, 36, 32, 28)), top=2.2 * ds.INCH,
+           height=1.6 * ds.INCH, anchor=MSO_ANCHOR.BOTTOM)
+    lines = [s.subtitle] + ([s.author] if s.author else [])
+    _text(slide, ds.MARGIN, 3.95 * ds.INCH, ds.CONTENT_W, 1.2 * ds.INCH, lines, 22, color=MUTED)
+    bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(ds.MARGIN), _emu(3.88 * ds.INCH),
+                                 _emu(1.2 * ds.INCH), _emu(4))
+    _plain(bar)
+    bar.fill.solid()
+    bar.fill.fore_color.rgb = ACCENT
+    bar.line.fill.background()
+
+
+def _draw_section(slide: PptxSlide, s: ds.SectionSlide, images: Mapping[str, Path]) -> None:
+    _title(slide, s.title, 40, top=2.6 * ds.INCH, height=1.2 * ds.INCH, anchor=MSO_ANCHOR.BOTTOM)
+    if s.subtitle:
+        _text(slide, ds.MARGIN, 3.9 * ds.INCH, ds.CONTENT_W, 0.8 * ds.INCH, [s.subtitle], 20, color=MUTED)
+
+
+def _draw_bullets(slide: PptxSlide, s: ds.BulletSlide, images: Mapping[str, Path]) -> None:
+    _title(slide, s.title, ds.fit_title(s.title))
+    box = slide.shapes.add_textbox(_emu(ds.MARGIN), _emu(ds.BODY_TOP), _emu(ds.CONTENT_W),
+                                   _emu(ds.PROMPT_BODY_BOTTOM - ds.BODY_TOP))
+    tf = _frame(box.text_frame)
+    for i, item in enumerate(s.bullets):
+        p = _para(tf.paragraphs[0] if i == 0 else tf.add_paragraph(), item, s.font_pt)
+        p.space_after = Pt(s.font_pt * 0.5)
+        _bullet(p, s.font_pt)
+
+
+def _draw_glossary(slide: PptxSlide, s: ds.GlossarySlide, images: Mapping[str, Path]) -> None:
+    _title(slide, s.title, ds.fit_title(s.title))
+    box = slide.shapes.add_textbox(_emu(ds.MARGIN), _emu(ds.BODY_TOP), _emu(ds.CONTENT_W),
+                                   _emu(ds.PROMPT_BODY_BOTTOM - ds.BODY_TOP))
+    tf = _frame(box.text_frame)
+    for i, (term, definition) in enumerate(s.entries):
+        p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+        p.space_after = Pt(s.font_pt * 0.5)
+        _para(p, term, s.font_pt, bold=True)
+        run = p.add_run()
+        run.text = normalize_text(f" — {definition}")
+        _style(run, s.font_pt)
+        _bullet(p, s.font_pt)
+
+
+def _draw_chart(slide: PptxSlide, s: ds.ChartSlide, images: Mapping[str, Path]) -> None:
+    _title(slide, s.title, s.title_pt)
+    left, top, width, height = ds.CHART_BOX
+    pic = slide.shapes.add_picture(str(images[s.chart_id]), _emu(left), _emu(top))
+    # Fit the picture into the box, keeping its aspect ratio; left-aligned under the title.
+    scale = min(_emu(width) / pic.width, _emu(height) / pic.height)
+    pic.width, pic.height = int(pic.width * scale), int(pic.height * scale)
+    pic.top = _emu(top) + (_emu(height) - pic.height) // 2
+    pic.name = f"Chart {s.chart_id}"
+    _text(slide, ds.MARGIN, ds.CAPTION_TOP, ds.CONTENT_W, ds.CAPTION_H, [s.caption], s.caption_pt,
+          anchor=MSO_ANCHOR.MIDDLE)
+    _text(slide, ds.MARGIN, ds.FOOTER_TOP, ds.CONTENT_W - 70, ds.FOOTER_H, [s.footnote], ds.FOOTNOTE_SIZE,
+          color=MUTED, anchor=MSO_ANCHOR.BOTTOM)
+
+
+def _draw_prompt(slide: PptxSlide, s: ds.PromptSlide, images: Mapping[str, Path]) -> None:
+    _title(slide, s.title, s.title_pt, height=0.9 * ds.INCH)
+    for panel in s.panels:
+        _text(slide, ds.MARGIN, panel.top, ds.CONTENT_W, ds.PANEL_LABEL_H, [panel.label], 12, bold=True,
+              color=MUTED, anchor=MSO_ANCHOR.MIDDLE)
+        fill, line = (PROMPT_FILL, PROMPT_LINE) if panel.role == "prompt" else (COMPLETION_FILL, COMPLETION_LINE)
+        box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(ds.MARGIN), _emu(panel.top + ds.PANEL_LABEL_H),
+                                     _emu(ds.CONTENT_W), _emu(panel.height - ds.PANEL_LABEL_H))
+        box.name = f"{panel.role.capitalize()} text"
+        _plain(box)
+        box.fill.solid()
+        box.fill.fore_color.rgb = fill
+        box.line.color.rgb = line
+        box.line.width = Pt(0.75 if panel.role == "prompt" else 1.25)
+        tf = _frame(box.text_frame, ds.PANEL_INSET_X, ds.PANEL_INSET_Y)
+        for i, pieces in enumerate(panel.lines):
+            p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+            p.alignment = PP_ALIGN.LEFT
+            p.line_spacing = Pt(s.font_pt * ds.LINE_SPACING)
+            p.space_before = p.space_after = Pt(0)
+            _mono_line(p, pieces, s.font_pt)
+
+
+def _mono_line(p: _Paragraph, pieces: tuple[str, ...], size: float) -> None:
+    """One source line: its wrapped pieces separated by line breaks, tokens tinted."""
+    spans = token_spans("".join(pieces))
+    offset = 0
+    for j, piece in enumerate(pieces):
+        if j:
+            p.add_line_break()
+        for text, is_token in split_runs(piece, offset, spans):
+            if not text:
+                continue
+            run = p.add_run()
+            run.text = text
+            _style(run, size, color=TOKEN if is_token else INK, font=MONO_FONT)
+        offset += len(piece)
+    if not any(pieces):
+        # An empty paragraph still needs its size, or it takes the theme's 18 pt height.
+        end = p._p.get_or_add_endParaRPr()
+        end.set("sz", str(int(size * 100)))
+
+
+def _draw_table(slide: PptxSlide, s: ds.TableSlide, images: Mapping[str, Path]) -> None:
+    _title(slide, s.title, s.title_pt)
+    row_h = 0.34 * ds.INCH
+    n_rows = len(s.rows) + 1
+    shape = slide.shapes.add_table(n_rows, len(s.columns), _emu(ds.MARGIN), _emu(ds.BODY_TOP),
+                                   _emu(ds.CONTENT_W), _emu(row_h * n_rows))
+    table = shape.table
+    for j, frac in enumerate(s.column_widths):
+        table.columns[j].width = _emu(ds.CONTENT_W * frac)
+    numeric = {"Value", "95% interval", "n", "x"}
+    for i in range(n_rows):
+        table.rows[i].height = _emu(row_h)
+        values = s.columns if i == 0 else s.rows[i - 1]
+        for j, value in enumerate(values):
+            cell = table.cell(i, j)
+            cell.margin_top = cell.margin_bottom = _emu(2)
+            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+            tf = cell.text_frame
+            tf.text = ""
+            align = PP_ALIGN.RIGHT if s.columns[j] in numeric else PP_ALIGN.LEFT
+            _para(tf.paragraphs[0], value, 14, bold=i == 0, color=RGBColor(0xFF, 0xFF, 0xFF) if i == 0 else INK,
+                  align=align)
+    _text(slide, ds.MARGIN, ds.FOOTER_TOP, ds.CONTENT_W - 70, ds.FOOTER_H, [s.footnote], ds.FOOTNOTE_SIZE,
+          color=MUTED, anchor=MSO_ANCHOR.BOTTOM)
+
+
+_DRAW = {
+    ds.TitleSlide: _draw_title,
+    ds.SectionSlide: _draw_section,
+    ds.BulletSlide: _draw_bullets,
+    ds.GlossarySlide: _draw_glossary,
+    ds.ChartSlide: _draw_chart,
+    ds.PromptSlide: _draw_prompt,
+    ds.TableSlide: _draw_table,
+}
+
+
+def _set_properties(prs: Presentation, props: ds.DeckProperties) -> None:
+    cp = prs.core_properties
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    cp.title = normalize_text(props.title)
+    cp.author = normalize_text(props.author) or "reportgen"
+    cp.last_modified_by = cp.author
+    cp.subject = normalize_text(props.subject)
+    cp.keywords = normalize_text(props.keywords)
+    cp.comments = normalize_text(props.comments)
+    cp.category = props.category
+    cp.content_status = "Draft"
+    cp.created = cp.modified = now
+    cp.revision = 1

@@ -1,0 +1,554 @@
+"""The weekly deck as a list of typed slide specs: every decision, no python-pptx.
+
+Order (what mentors ask for): title → last week's takeaways → the jargon used in this
+deck → per result a chart slide (the takeaway sentence as title) and the prompt behind
+it, verbatim → next steps → a Backup section (every category, the numbers as tables).
+
+Everything that needs judgement is decided here, in pure code, so tests can check it
+without rendering: which text goes where, the font size of a prompt, how many
+continuation slides a long prompt needs, what the speaker notes say. Geometry is in
+points on a 13.333 × 7.5 in (16:9) slide; :mod:`reportgen.deck` only draws it.
+
+Slides never rely on the renderer's autofit (python-pptx cannot compute it and viewers
+differ). Text sizes come from estimates: exact for monospace prompts (known columns
+per line), deliberately generous for titles in a proportional font.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from reportgen import __version__
+from reportgen.chartspec import ChartSpec, condition_label, experiment_label, metric_noun, select_prompt
+from reportgen.recap import Glossary, Takeaway, Takeaways
+from reportgen.schema import PromptRecord, Run
+from reportgen.spec import DeckSpec
+from reportgen.stats import format_number, format_percent
+from reportgen.summarize import summarize
+from reportgen.textnorm import (
+    BlockPart,
+    columns_that_fit,
+    estimate_lines,
+    flow,
+    normalize_text,
+    wrap_text,
+)
+
+# ------------------------------------------------------------------ geometry (points)
+
+INCH = 72.0
+SLIDE_W = 13.333 * INCH
+SLIDE_H = 7.5 * INCH
+MARGIN = 0.6 * INCH
+CONTENT_W = SLIDE_W - 2 * MARGIN
+
+TITLE_TOP = 0.3 * INCH
+TITLE_H = 1.05 * INCH
+#: Title font sizes tried in turn; the first at which the title fits in two lines wins.
+TITLE_SIZES = (28, 26, 24, 22, 20)
+MIN_TITLE_SIZE = 18
+
+BODY_TOP = 1.45 * INCH
+#: Where a chart picture goes (left, top, width, height). The same box as
+#: ``reportgen.charts.CHART_BOX``: charts are drawn at exactly this size, so their
+#: text is the size it says (repeated here because this module must not import
+#: matplotlib).
+CHART_BOX = (MARGIN, BODY_TOP, 12.13 * INCH, 5.1 * INCH)
+CAPTION_TOP = 6.58 * INCH
+CAPTION_H = 0.4 * INCH
+CAPTION_SIZES = (16, 15, 14, 13, 12)
+FOOTER_TOP = 6.98 * INCH
+FOOTER_H = 0.35 * INCH
+FOOTNOTE_SIZE = 11
+
+# Prompt slides: labelled panels of monospace text stacked in the body.
+PROMPT_BODY_TOP = 1.3 * INCH
+PROMPT_BODY_BOTTOM = 6.95 * INCH
+PANEL_LABEL_H = 0.3 * INCH
+PANEL_INSET_X = 0.1 * INCH
+PANEL_INSET_Y = 0.06 * INCH
+PANEL_GAP = 0.12 * INCH
+#: Monospace sizes tried in turn; the first at which everything fits on one slide wins.
+#: Below the last one a prompt continues on further slides instead of shrinking.
+PROMPT_SIZES = (14, 12, 11, 10)
+LINE_SPACING = 1.2  # line height / font size, set exactly by the renderer
+
+BULLET_SIZES = (24, 22, 20, 18, 16)
+TABLE_ROWS_PER_SLIDE = 14
+
+
+# ------------------------------------------------------------------ slide specs
+
+@dataclass(frozen=True)
+class TitleSlide:
+    title: str
+    subtitle: str
+    author: str
+    notes: str = ""
+    kind: Literal["title"] = "title"
+
+
+@dataclass(frozen=True)
+class SectionSlide:
+    """A divider, e.g. the start of the Backup section."""
+
+    title: str
+    subtitle: str = ""
+    notes: str = ""
+    kind: Literal["section"] = "section"
+
+
+@dataclass(frozen=True)
+class BulletSlide:
+    """Recap and next steps: short sentences, one per bullet."""
+
+    title: str
+    bullets: tuple[str, ...]
+    font_pt: int
+    notes: str = ""
+    kind: Literal["bullets"] = "bullets"
+
+
+@dataclass(frozen=True)
+class GlossarySlide:
+    title: str
+    entries: tuple[tuple[str, str], ...]
+    font_pt: int
+    notes: str = ""
+    kind: Literal["glossary"] = "glossary"
+
+
+@dataclass(frozen=True)
+class ChartSlide:
+    """One chart, one message: the takeaway sentence is the title."""
+
+    title: str
+    title_pt: int
+    chart_id: str
+    caption: str
+    caption_pt: int
+    footnote: str
+    backup: bool
+    notes: str
+    kind: Literal["chart"] = "chart"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One labelled box of verbatim monospace text on a prompt slide.
+
+    ``lines`` holds one tuple of wrapped pieces per source line; the renderer puts a
+    line break between pieces and a paragraph break between lines, so the box shows
+    exactly the columns computed here.
+    """
+
+    role: Literal["prompt", "completion"]
+    label: str
+    lines: tuple[tuple[str, ...], ...]
+    top: float
+    height: float
+    continued: bool
+
+    @property
+    def text(self) -> str:
+        """The characters shown, without the wrap breaks (lines joined by ``\\n``)."""
+        return "\n".join("".join(pieces) for pieces in self.lines)
+
+
+@dataclass(frozen=True)
+class PromptSlide:
+    title: str
+    title_pt: int
+    page: int
+    pages: int
+    font_pt: int
+    columns: int
+    panels: tuple[Panel, ...]
+    notes: str
+    kind: Literal["prompt"] = "prompt"
+
+
+@dataclass(frozen=True)
+class TableSlide:
+    title: str
+    title_pt: int
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    column_widths: tuple[float, ...]  # fractions of the content width
+    footnote: str
+    notes: str
+    kind: Literal["table"] = "table"
+
+
+Slide = Union[TitleSlide, SectionSlide, BulletSlide, GlossarySlide, ChartSlide, PromptSlide, TableSlide]
+
+
+@dataclass(frozen=True)
+class DeckProperties:
+    """The file's core properties (what a file browser and PowerPoint's Info pane show)."""
+
+    title: str
+    author: str
+    subject: str
+    keywords: str
+    comments: str
+    category: str = "Weekly research update"
+
+
+@dataclass(frozen=True)
+class Deck:
+    slides: tuple[Slide, ...]
+    properties: DeckProperties
+    takeaways: Takeaways
+    chart_ids: tuple[str, ...] = field(default=())
+
+    def slide_text(self, include_prompts: bool = False) -> str:
+        return "\n".join(_slide_words(s, include_prompts) for s in self.slides)
+
+
+# ------------------------------------------------------------------ sizing
+
+
+def fit_title(text: str, width: float = CONTENT_W, max_lines: int = 2, sizes: Sequence[int] = TITLE_SIZES) -> int:
+    """The largest title size at which ``text`` takes at most ``max_lines`` lines."""
+    for size in sizes:
+        if estimate_lines(text, width, size) <= max_lines:
+            return size
+    return MIN_TITLE_SIZE
+
+
+def _fit_one_line(text: str, sizes: Sequence[int], width: float = CONTENT_W) -> int:
+    for size in sizes:
+        if estimate_lines(text, width, size) <= 1:
+            return size
+    return sizes[-1]
+
+
+def _fit_bullets(items: Sequence[str], height: float, width: float) -> int:
+    """Largest bullet size whose estimated lines (plus paragraph spacing) fit ``height``."""
+    for size in BULLET_SIZES:
+        lines = sum(estimate_lines(t, width - 0.4 * INCH, size) for t in items)
+        if lines * size * LINE_SPACING + len(items) * size * 0.5 <= height:
+            return size
+    return BULLET_SIZES[-1]
+
+
+# ------------------------------------------------------------------ prompt slides
+
+
+@dataclass(frozen=True)
+class _Block:
+    role: Literal["prompt", "completion"]
+    label: str
+    text: str
+
+
+def prompt_slides(
+    record: PromptRecord,
+    title: str,
+    notes: str,
+    other: PromptRecord | None = None,
+) -> list[PromptSlide]:
+    """The prompt exactly as sent (template tokens and all) and what came back.
+
+    ``other`` is the same item under the comparison condition; when its prompt is the
+    same string (a steering run changes activations, not text) its completion is shown
+    too, so the slide shows the effect itself. Text is normalised (line endings,
+    control characters, tabs) and then laid out in monospace: the largest size in
+    :data:`PROMPT_SIZES` at which everything fits on one slide, else the smallest size
+    on as many "(cont. i/n)" slides as needed. Nothing is cut.
+    """
+    fmt = "chat template applied" if record.prompt_format == "chat" else "raw completion prompt, no chat template"
+    blocks = [_Block("prompt", f"Prompt sent to the model ({fmt}), verbatim", normalize_text(record.prompt))]
+    shown = [record]
+    if other is not None and other.prompt == record.prompt and other.condition != record.condition:
+        shown.insert(0, other)  # the comparison condition first: "before", then "after"
+    blocks += [_Block("completion", _completion_label(r), normalize_text(r.completion)) for r in shown]
+    width = CONTENT_W - 2 * PANEL_INSET_X
+    height = PROMPT_BODY_BOTTOM - PROMPT_BODY_TOP
+    overhead = PANEL_LABEL_H + 2 * PANEL_INSET_Y + PANEL_GAP
+    pages: list[list[BlockPart]] = []
+    size, cols = PROMPT_SIZES[-1], 1
+    for size in PROMPT_SIZES:
+        cols = columns_that_fit(width, size)
+        wrapped = [wrap_text(b.text, cols) for b in blocks]
+        pages = flow(wrapped, height + PANEL_GAP, size * LINE_SPACING, overhead)
+        if len(pages) == 1:
+            break
+    slides = []
+    title_pt = fit_title(title + " (cont. 99/99)", max_lines=2, sizes=(24, 22, 20))
+    for i, parts in enumerate(pages, start=1):
+        top = PROMPT_BODY_TOP
+        panels = []
+        for part in parts:
+            block = blocks[part.block]
+            h = PANEL_LABEL_H + 2 * PANEL_INSET_Y + part.n_lines * size * LINE_SPACING
+            label = block.label if part.first else f"{block.label} (continued)"
+            panels.append(
+                Panel(block.role, label, tuple(f.pieces for f in part.fragments), top, h, not part.first)
+            )
+            top += h + PANEL_GAP
+        page_title = title if len(pages) == 1 else f"{title} (cont. {i}/{len(pages)})"
+        slides.append(PromptSlide(page_title, title_pt, i, len(pages), size, cols, tuple(panels), notes))
+    return slides
+
+
+def _completion_label(record: PromptRecord) -> str:
+    label = f"Completion ({condition_label(record.condition).lower()})"
+    if record.parsed_answer is not None:
+        label += f", parsed answer: {normalize_text(record.parsed_answer)}"
+    if not record.completion:
+        label += ": empty (scored from next-token probabilities, no generation)"
+    return label
+
+
+# ------------------------------------------------------------------ tables
+
+
+def number_tables(run: Run, chart: ChartSpec) -> list[TableSlide]:
+    """Every cell of an experiment (all metrics × conditions × groups × x) with exact counts.
+
+    The backup's answer to "what are the actual numbers?": value, interval and n per
+    cell, from the same :func:`reportgen.summarize.summarize` the charts use.
+    """
+    df = run.results
+    by = tuple(d for d in ("condition", "group", "x") if d in df.columns)
+    cells = summarize(df, by=by, experiment=chart.experiment, model=chart.model)  # type: ignore[arg-type]
+    has_group = any(c.group is not None for c in cells)
+    has_x = any(c.x is not None for c in cells)
+    columns = ["Metric", "Condition"] + (["Group"] if has_group else []) + (["x"] if has_x else [])
+    columns += ["Value", "95% interval", "n"]
+    rows = []
+    for c in cells:
+        e = c.estimate
+        noun = metric_noun(c.metric)
+        row = [noun[:1].upper() + noun[1:], condition_label(c.condition) if c.condition else "—"]
+        if has_group:
+            row.append(c.group or "—")
+        if has_x:
+            row.append("—" if c.x is None else format_number(c.x) if not float(c.x).is_integer() else str(int(c.x)))
+        if e.kind == "rate":
+            row += [f"{format_percent(e.value, e.k, e.n)} ({e.k}/{e.n})",
+                    f"{e.low * 100:.1f}–{e.high * 100:.1f}%", str(e.n)]
+        else:
+            interval = f"{format_number(e.low)} to {format_number(e.high)}" if e.has_interval else "—"
+            row += [format_number(e.value), interval, str(e.n)]
+        rows.append(tuple(row))
+    methods = sorted({c.estimate.method for c in cells})
+    widths = {"Metric": 2.2, "Condition": 2.2, "Group": 1.8, "x": 0.8, "Value": 1.6, "95% interval": 1.6, "n": 0.8}
+    total = sum(widths[c] for c in columns)
+    fractions = tuple(widths[c] / total for c in columns)
+    base = f"Numbers: {experiment_label(chart.experiment)}"
+    if run.results["model"].nunique() > 1:
+        base += f" ({chart.model})"
+    chunks = [rows[i : i + TABLE_ROWS_PER_SLIDE] for i in range(0, len(rows), TABLE_ROWS_PER_SLIDE)] or [[]]
+    out = []
+    for i, chunk in enumerate(chunks, start=1):
+        title = base if len(chunks) == 1 else f"{base} ({i}/{len(chunks)})"
+        out.append(
+            TableSlide(
+                title=title,
+                title_pt=fit_title(title),
+                columns=tuple(columns),
+                rows=tuple(chunk),
+                column_widths=fractions,
+                footnote="Intervals: " + "; ".join(methods) + ". Rates as % (k/n).",
+                notes=provenance_notes(run, chart),
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------ notes
+
+
+def provenance_notes(run: Run, chart: ChartSpec | None = None, record: PromptRecord | None = None) -> str:
+    """Speaker notes: where the numbers on the slide come from, enough to reproduce them."""
+    info = run.info
+    lines = [f"Run: {run.run_id} ({run.path})"]
+    if info is not None:
+        sha = info.git_sha or "unknown"
+        if info.git_dirty:
+            sha += " (uncommitted changes)"
+        lines.append(f"Git: {sha}")
+        model = info.model_id or (chart.model if chart else "unknown")
+        if info.model_revision:
+            model += f" @ {info.model_revision}"
+        lines.append(f"Model: {model}")
+        extra = [f"{k}={v}" for k, v in (("dtype", info.dtype), ("device", info.device), ("seed", info.seed)) if v is not None]
+        if extra:
+            lines.append("Numerics: " + ", ".join(extra))
+        if info.config_hash:
+            lines.append(f"Config hash: {info.config_hash}")
+        if info.started_at or info.finished_at:
+            lines.append(f"Ran: {info.started_at or '?'} → {info.finished_at or 'unfinished'}")
+    else:
+        lines.append("Git: unknown (no run.json)")
+        if chart is not None:
+            lines.append(f"Model: {chart.model}")
+    if chart is not None:
+        lines.append(f"Experiment: {chart.experiment} ({chart.task}), metric: {chart.metric}")
+        lines.append(f"n: {chart.n_total} observations on this chart. {chart.footnote}")
+        lines.append(f"Chart id: {chart.chart_id}")
+    if record is not None:
+        lines.append(
+            f"Prompt: item {record.item_id}, condition {record.condition}, format {record.prompt_format}, "
+            f"{len(record.prompt)} characters"
+            + (f", parsed answer {record.parsed_answer!r}" if record.parsed_answer is not None else "")
+        )
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the deck
+
+
+def _week_of(date: dt.date) -> str:
+    year, week, _ = date.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _comparison_record(run: Run, chart: ChartSpec, record: PromptRecord) -> PromptRecord | None:
+    """The same item under the chart's other category, when the categories are conditions."""
+    if chart.category_field != "condition":
+        return None
+    others = [c for c in chart.categories if c != record.condition]
+    for cond in others:
+        for p in run.prompts:
+            if (p.experiment == record.experiment and p.item_id == record.item_id and p.condition == cond
+                    and (record.x is None or p.x is None or math.isclose(p.x, record.x))):
+                return p
+    return None
+
+
+def build_deck(
+    runs: Sequence[Run],
+    charts: Sequence[ChartSpec],
+    spec: DeckSpec | None = None,
+    recap: Takeaways | None = None,
+    glossary: Glossary | None = None,
+    today: dt.date | None = None,
+) -> Deck:
+    """Every slide of the weekly deck, in order, from the chart specs and the runs.
+
+    ``charts`` come from :func:`reportgen.chartspec.build_chart_specs` (main charts
+    followed by their backup charts). ``today`` fixes the date for reproducible tests.
+    """
+    today = today or dt.date.today()
+    spec = spec or DeckSpec(project="Weekly research update")
+    date = spec.date or today
+    week = spec.week or _week_of(date)
+    by_id = {r.run_id: r for r in reversed(list(runs))}  # first run wins on a clash
+    main = [c for c in charts if not c.backup]
+    backup = [c for c in charts if c.backup]
+
+    body: list[Slide] = []
+    takeaways: list[Takeaway] = []
+    for chart in main:
+        run = by_id[chart.run_id]
+        body.append(_chart_slide(chart, run))
+        takeaways.append(Takeaway(text=chart.title, experiment=chart.experiment, run_id=chart.run_id))
+        record = select_prompt(run, chart)
+        if record is not None:
+            other = _comparison_record(run, chart, record)
+            title = f"The prompt behind it: {experiment_label(chart.experiment)}, {condition_label(record.condition).lower()}, item {record.item_id}"
+            body.extend(prompt_slides(record, title, provenance_notes(run, chart, record), other))
+
+    tail: list[Slide] = []
+    if spec.next_steps:
+        tail.append(_bullets("Next steps", spec.next_steps, "What we plan to run next; comments welcome."))
+    backup_slides: list[Slide] = [_chart_slide(c, by_id[c.run_id]) for c in backup]
+    seen: set[tuple[str, str, str]] = set()
+    for chart in main:
+        key = (chart.run_id, chart.experiment, chart.model)
+        if key not in seen:
+            seen.add(key)
+            backup_slides.extend(number_tables(by_id[chart.run_id], chart))
+    if backup_slides:
+        tail.append(SectionSlide("Backup", "Full breakdowns (every category) and the numbers behind each chart"))
+        tail.extend(backup_slides)
+
+    head: list[Slide] = []
+    title = spec.title or spec.project
+    subtitle = " · ".join(x for x in (week, date.isoformat()) if x)
+    models = sorted({c.model for c in charts})
+    head.append(TitleSlide(title, subtitle, spec.author, notes=_title_notes(runs, models)))
+    if recap is not None and recap.takeaways:
+        head.append(_bullets(
+            "Last week's takeaways" + (f" ({recap.week})" if recap.week else ""),
+            [t.text for t in recap.takeaways],
+            "Recap of last week's conclusions, from the takeaways file.",
+        ))
+    if glossary is not None:
+        words = "\n".join(_slide_words(s, False) for s in [*head, *body, *tail])
+        entries = glossary.terms_in(words)
+        if entries:
+            head.append(GlossarySlide(
+                "Terms used in this deck", tuple(entries),
+                _fit_bullets([f"{t}: {d}" for t, d in entries], PROMPT_BODY_BOTTOM - BODY_TOP, CONTENT_W),
+                notes="Only the glossary terms that appear on these slides are listed.",
+            ))
+
+    slides = tuple([*head, *body, *tail])
+    tasks = sorted({c.task for c in charts})
+    experiments_ = list(dict.fromkeys(c.experiment for c in main))
+    props = DeckProperties(
+        title=f"{title} — {week}",
+        author=spec.author,
+        subject="Weekly update: " + ", ".join(experiment_label(e) for e in experiments_) if experiments_ else "Weekly update",
+        keywords="; ".join([*tasks, *experiments_, *models]),
+        comments=f"Generated by reportgen {__version__} from runs: " + ", ".join(r.run_id for r in runs),
+    )
+    return Deck(slides, props, Takeaways(week=week, takeaways=takeaways), tuple(c.chart_id for c in charts))
+
+
+def _chart_slide(chart: ChartSpec, run: Run) -> ChartSlide:
+    title = normalize_text(chart.title)
+    return ChartSlide(
+        title=title,
+        title_pt=fit_title(title),
+        chart_id=chart.chart_id,
+        caption=normalize_text(chart.caption),
+        caption_pt=_fit_one_line(chart.caption, CAPTION_SIZES),
+        footnote=normalize_text(chart.footnote),
+        backup=chart.backup,
+        notes=provenance_notes(run, chart),
+    )
+
+
+def _bullets(title: str, items: Sequence[str], notes: str) -> BulletSlide:
+    items = tuple(normalize_text(t) for t in items)
+    return BulletSlide(title, items, _fit_bullets(items, PROMPT_BODY_BOTTOM - BODY_TOP, CONTENT_W), notes)
+
+
+def _title_notes(runs: Sequence[Run], models: Sequence[str]) -> str:
+    lines = [f"Runs in this deck: {len(runs)}"]
+    for r in runs:
+        sha = (r.info.git_sha or "unknown") if r.info else "unknown"
+        lines.append(f"- {r.run_id}: git {sha}, {len(r.results)} result rows, {len(r.prompts)} prompts ({r.path})")
+    lines.append("Models: " + ", ".join(models))
+    return "\n".join(lines)
+
+
+def _slide_words(slide: Slide, include_prompts: bool) -> str:
+    """The visible text of a slide, for the glossary's "is this term used?" check.
+
+    Prompts and completions are the model's words, not the researcher's jargon, so
+    they are left out unless asked for.
+    """
+    if isinstance(slide, TitleSlide):
+        return "\n".join((slide.title, slide.subtitle, slide.author))
+    if isinstance(slide, SectionSlide):
+        return f"{slide.title}\n{slide.subtitle}"
+    if isinstance(slide, BulletSlide):
+        return "\n".join((slide.title, *slide.bullets))
+    if isinstance(slide, GlossarySlide):
+        return "\n".join(f"{t} {d}" for t, d in slide.entries)
+    if isinstance(slide, ChartSlide):
+        return "\n".join((slide.title, slide.caption, slide.footnote))
+    if isinstance(slide, PromptSlide):
+        return slide.title + ("\n" + "\n".join(p.text for p in slide.panels) if include_prompts else "")
+    return "\n".join((slide.title, *slide.columns, *(" ".join(r) for r in slide.rows), slide.footnote))
