@@ -28,7 +28,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
 
-from reportgen.chartspec import Bar, ChartSpec  # noqa: E402
+from reportgen.chartspec import Bar, ChartSpec, group_label  # noqa: E402
 
 SLIDE_IN = (13.333, 7.5)
 
@@ -74,7 +74,10 @@ def draw_chart(spec: ChartSpec, *, size_in: tuple[float, float] = DEFAULT_SIZE_I
     fig = Figure(figsize=size_in, dpi=DPI)
     fig.set_facecolor("white")
     width, height = size_in
-    top_in = 0.95 if with_text else 0.3
+    title = _wrap(spec.title, max(30, int((width - 0.5) * 5.6)))
+    n_title = title.count("\n") + 1
+    legend_top = spec.kind == "bars" and _grouped(spec)
+    top_in = (0.35 + 0.42 * n_title if with_text else 0.3) + (0.45 if legend_top else 0.0)
     bottom_in = 0.95 if with_text else 0.75
     if spec.kind != "bars" or len({b.group for b in spec.bars}) > 1:
         bottom_in += 0.1
@@ -89,8 +92,8 @@ def draw_chart(spec: ChartSpec, *, size_in: tuple[float, float] = DEFAULT_SIZE_I
     else:
         _draw_lines(ax, spec)
     if with_text:
-        fig.text(left_in / width * 0.35, 1 - 0.25 / height, spec.title, ha="left", va="top",
-                 fontsize=SIZES["title"], color=TEXT, fontweight="bold", family=FONT, wrap=True)
+        fig.text(left_in / width * 0.35, 1 - 0.25 / height, title, ha="left", va="top",
+                 fontsize=SIZES["title"], color=TEXT, fontweight="bold", family=FONT, gid="title")
         if spec.footnote:
             fig.text(left_in / width * 0.35, 0.12 / height, spec.footnote, ha="left", va="bottom",
                      fontsize=SIZES["footnote"], color=MUTED, family=FONT)
@@ -178,18 +181,23 @@ def _y_axis(ax: Axes, spec: ChartSpec, lows: list[float], highs: list[float], he
 def _draw_bars(ax: Axes, spec: ChartSpec) -> None:
     bars = spec.bars
     groups = list(dict.fromkeys(b.group for b in bars))
-    grouped = len(groups) > 1 or (groups and groups[0] is not None and spec.backup)
+    grouped = _grouped(spec)
     positions, centers = _bar_positions(bars, groups if grouped else [None])
     n_slots = len(bars)
-    width = 0.6 if not grouped else 0.8 / max(1, len({b.category for b in bars}))
+    width = 0.5 if not grouped else 0.8 / max(1, len({b.category for b in bars}))
     label_size = SIZES["label"] if n_slots <= 4 else max(9, SIZES["label"] - (n_slots - 4) // 2 - 2)
     two_line = n_slots > 4
+    in_legend: set[str] = set()
     for b, x in zip(bars, positions):
         e = b.estimate
+        legend_label = None
+        if grouped and b.category not in in_legend:
+            in_legend.add(b.category)
+            legend_label = b.label.splitlines()[0]
         ax.bar(x, e.value, width=width, color=b.color, edgecolor="none", zorder=2,
-               label=b.label.splitlines()[0] if grouped else None, gid=f"bar:{b.category}:{b.group or ''}")
+               label=legend_label, gid=f"bar:{b.category}:{b.group or ''}")
         if e.has_interval:
-            ax.errorbar(x, e.value, yerr=[[e.value - e.low], [e.high - e.value]], fmt="none",
+            ax.errorbar(x, e.value, yerr=[[max(0.0, e.value - e.low)], [max(0.0, e.high - e.value)]], fmt="none",
                         ecolor="#333333", elinewidth=1.6, capsize=6 if not grouped else 3, zorder=3)
     headroom = 0.14 if not two_line else 0.2
     _y_axis(ax, spec, [b.estimate.low for b in bars], [b.estimate.high for b in bars], headroom)
@@ -203,27 +211,33 @@ def _draw_bars(ax: Axes, spec: ChartSpec) -> None:
         ax.text(x, y, text, ha="center", va="bottom" if above else "top", fontsize=label_size,
                 color=TEXT, zorder=4, gid="value-label", linespacing=1.05)
     if grouped:
-        ax.set_xticks(centers, [str(g) for g in groups])
-        ax.legend(loc="upper left", bbox_to_anchor=(0, 1.02), ncols=len({b.category for b in bars}),
-                  frameon=False, fontsize=SIZES["legend"], handlelength=1.0)
+        ax.set_xticks(centers, [group_label(str(g)) for g in groups])
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len({b.category for b in bars}),
+                  frameon=False, fontsize=SIZES["legend"], handlelength=1.0, borderaxespad=0.2)
         ax.set_xlim(min(positions) - width, max(positions) + width)
         if len(groups) > 6:
             for t in ax.get_xticklabels():
                 t.set_fontsize(max(9, SIZES["tick"] - len(groups) // 3))
     else:
         ax.set_xticks(positions, [b.label for b in bars])
-        lo, hi = min(positions) - 0.55, max(positions) + 0.55
+        lo, hi = min(positions) - 0.6, max(positions) + 0.6
         side = _callout_side(spec)
         # Room for the callout beside the bars, on the side of the highlighted bar so the
         # arrow never crosses the other bar.
         if spec.highlight is not None:
             if side == "right":
-                hi += 1.25
+                hi += 1.3
             else:
-                lo -= 1.25
+                lo -= 1.3
         ax.set_xlim(lo, hi)
         if spec.highlight is not None:
             _bar_callout(ax, spec, positions, width, side)
+
+
+def _grouped(spec: ChartSpec) -> bool:
+    """A breakdown with group clusters (and a legend) rather than plain labelled bars."""
+    groups = list(dict.fromkeys(b.group for b in spec.bars))
+    return len(groups) > 1 or (bool(groups) and groups[0] is not None and spec.backup)
 
 
 def _bar_positions(bars: Sequence[Bar], groups: list[str | None]) -> tuple[list[float], list[float]]:
@@ -261,7 +275,7 @@ def _bar_callout(ax: Axes, spec: ChartSpec, positions: list[float], width: float
     y_target = e.value * 0.8 if abs(e.value) > 0.25 * (ymax - ymin) else e.value
     y_target = max(y_target, ymin + 0.02 * (ymax - ymin))
     y_text = min(max(y_target + 0.18 * (ymax - ymin), ymin + 0.2 * (ymax - ymin)), ymin + 0.8 * (ymax - ymin))
-    x_text = positions[idx] + (0.62 if side == "right" else -0.62) + (width / 2 * (1 if side == "right" else -1))
+    x_text = positions[idx] + (0.45 if side == "right" else -0.45) + (width / 2 * (1 if side == "right" else -1))
     ax.annotate(
         _wrap(h.text, 22), xy=(x_edge, y_target), xytext=(x_text, y_text),
         ha="left" if side == "right" else "right", va="center", fontsize=SIZES["callout"],
@@ -298,12 +312,13 @@ def _draw_lines(ax: Axes, spec: ChartSpec) -> None:
         if spec.kind == "curve":
             ax.fill_between(xs, lo, hi, color=s.color, alpha=0.18, linewidth=0, zorder=2)
         else:
-            ax.errorbar(xs, ys, yerr=[[y - l for y, l in zip(ys, lo)], [h - y for y, h in zip(ys, hi)]],
+            ax.errorbar(xs, ys, yerr=[[max(0.0, y - l) for y, l in zip(ys, lo)], [max(0.0, h - y) for y, h in zip(ys, hi)]],
                         fmt="none", ecolor=s.color, elinewidth=1.4, capsize=3, zorder=2)
     for r in spec.references:
         lows.append(r.estimate.low)
         highs.append(r.estimate.high)
-        ax.axhline(r.estimate.value, color=r.color, linestyle="--", linewidth=2, zorder=1, gid=f"reference:{r.category}")
+        ax.axhline(r.estimate.value, color=r.color, linestyle="--", linewidth=2, zorder=1,
+                   gid=f"reference:{r.category}", label=f"{r.label} {r.estimate.short()}")
         if r.estimate.has_interval:
             ax.axhspan(r.estimate.low, r.estimate.high, color=r.color, alpha=0.12, linewidth=0, zorder=1)
     _y_axis(ax, spec, lows, highs, 0.1)
@@ -316,26 +331,109 @@ def _draw_lines(ax: Axes, spec: ChartSpec) -> None:
         ax.set_xticks(xs_all if len(xs_all) <= 11 else ax.get_xticks())
     elif spec.x_format == "integer":
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(14, max(2, len(xs_all)))))
+        ax.set_xlim(xs_all[0] - 0.6, xs_all[-1] + 0.6)
     if spec.x_label:
         ax.set_xlabel(spec.x_label, fontsize=SIZES["axis"], color=TEXT)
-    ymin, ymax = ax.get_ylim()
-    for r in spec.references:
-        ax.text(ax.get_xlim()[1], r.estimate.value + 0.015 * (ymax - ymin),
-                f"{r.label} {r.estimate.short()}", ha="right", va="bottom", fontsize=SIZES["legend"],
-                color=MUTED, gid="reference-label")
-    if len(spec.series) > 1 or spec.kind == "curve":
-        ax.legend(loc="lower right" if _rising(spec) else "upper right", frameon=False,
-                  fontsize=SIZES["legend"])
+    obstacles = _obstacles(ax, spec)
+    lines = _obstacles(ax, spec, lines_only=True)
+    avoid: list[tuple[float, float, float, float]] = []
+    if len(spec.series) > 1 or spec.kind == "curve" or spec.references:
+        labels = [s.label for s in spec.series] + [f"{r.label} {r.estimate.short()}" for r in spec.references]
+        w, h = _text_size(ax, labels, SIZES["legend"], bold=False)
+        w += _inches_to_axes(ax, 0.75, 0)[0]  # the line handle
+        loc, box = _emptiest_corner(obstacles, w, h)
+        ax.legend(loc=loc, frameon=False, fontsize=SIZES["legend"])
+        avoid.append(box)
     if spec.highlight is not None and spec.highlight.x is not None:
-        _point_callout(ax, spec)
+        _point_callout(ax, spec, obstacles, lines, avoid)
 
 
-def _rising(spec: ChartSpec) -> bool:
-    s = spec.series[0] if spec.series else None
-    return bool(s and len(s.points) > 1 and s.points[-1].estimate.value >= s.points[0].estimate.value)
+def _inches_to_axes(ax: Axes, w_in: float, h_in: float) -> tuple[float, float]:
+    fig_w, fig_h = ax.figure.get_size_inches()
+    pos = ax.get_position()
+    return w_in / (pos.width * fig_w), h_in / (pos.height * fig_h)
 
 
-def _point_callout(ax: Axes, spec: ChartSpec) -> None:
+def _text_size(ax: Axes, lines: Sequence[str], fontsize: float, bold: bool = True) -> tuple[float, float]:
+    """Approximate box of a text block in axes fraction (DejaVu Sans averages ~0.6 em per glyph)."""
+    em = fontsize / 72.0
+    width = max((len(line) for line in lines), default=0) * em * (0.64 if bold else 0.58)
+    height = len(lines) * em * 1.3
+    return _inches_to_axes(ax, width, height)
+
+
+def _obstacles(ax: Axes, spec: ChartSpec, lines_only: bool = False) -> list[tuple[float, float]]:
+    """Points (axes fraction) along every line, interval edge and reference line: where text must not go.
+
+    ``lines_only`` leaves out the interval edges (an arrow may cross a shaded band).
+    """
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+
+    def frac(x: float, y: float) -> tuple[float, float]:
+        return (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
+
+    pts: list[tuple[float, float]] = []
+    for s in spec.series:
+        for a, b in zip(s.points, s.points[1:]):
+            for t in [i / 12 for i in range(13)]:
+                x = a.x + t * (b.x - a.x)
+                pts.append(frac(x, a.estimate.value + t * (b.estimate.value - a.estimate.value)))
+                if lines_only:
+                    continue
+                pts.append(frac(x, a.estimate.low + t * (b.estimate.low - a.estimate.low)))
+                pts.append(frac(x, a.estimate.high + t * (b.estimate.high - a.estimate.high)))
+        for p in s.points:
+            pts.append(frac(p.x, p.estimate.value))
+    for r in spec.references:
+        for t in [i / 40 for i in range(41)]:
+            pts.append((t, frac(x0, r.estimate.value)[1]))
+    return pts
+
+
+def _inside(pts: Sequence[tuple[float, float]], box: tuple[float, float, float, float]) -> int:
+    l, b, r, t = box
+    return sum(1 for x, y in pts if l <= x <= r and b <= y <= t)
+
+
+def _emptiest_corner(pts: Sequence[tuple[float, float]], w: float,
+                     h: float) -> tuple[str, tuple[float, float, float, float]]:
+    corners = {
+        "lower right": (0.98 - w, 0.03, 0.98, 0.03 + h),
+        "upper left": (0.02, 0.97 - h, 0.02 + w, 0.97),
+        "lower left": (0.02, 0.03, 0.02 + w, 0.03 + h),
+        "upper right": (0.98 - w, 0.97 - h, 0.98, 0.97),
+    }
+    loc = min(corners, key=lambda k: _inside(pts, corners[k]))
+    return loc, corners[loc]
+
+
+def _crosses(pts: Sequence[tuple[float, float]], start: tuple[float, float], end: tuple[float, float],
+             box: tuple[float, float, float, float]) -> bool:
+    """Whether the arrow from the text box to the point would cut through a line or band."""
+    (sx, sy), (ex, ey) = start, end
+    length2 = (ex - sx) ** 2 + (ey - sy) ** 2 or 1e-9
+    for x, y in pts:
+        t = ((x - sx) * (ex - sx) + (y - sy) * (ey - sy)) / length2
+        if not 0 < t < 1 or math.hypot(x - ex, y - ey) < 0.04:
+            continue
+        if box[0] <= x <= box[2] and box[1] <= y <= box[3]:
+            continue
+        if math.hypot(x - (sx + t * (ex - sx)), y - (sy + t * (ey - sy))) < 0.01:
+            return True
+    return False
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _point_callout(ax: Axes, spec: ChartSpec, obstacles: Sequence[tuple[float, float]],
+                   lines: Sequence[tuple[float, float]], avoid: Sequence[tuple[float, float, float, float]]) -> None:
+    """Arrow to the highlighted point, its text in the nearest empty spot of the plot.
+
+    Candidate positions on a grid are tested against the lines, their interval bands and
+    the legend; among the free ones, the one nearest a comfortable distance wins.
+    """
     h = spec.highlight
     assert h is not None and h.x is not None
     s = next((s for s in spec.series if s.category == h.category), spec.series[0] if spec.series else None)
@@ -345,26 +443,39 @@ def _point_callout(ax: Axes, spec: ChartSpec) -> None:
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     fx = (p.x - x0) / (x1 - x0)
     fy = (p.estimate.value - y0) / (y1 - y0)
-    others = [q.estimate.value for o in spec.series if o is not s for q in o.points if math.isclose(q.x, p.x)]
-    # Text goes on the side of the point away from the other series (and from the frame).
-    up = (not others or p.estimate.value >= max(others)) and fy < 0.72
-    if fy > 0.72:
-        up = False
-    if fy < 0.25:
-        up = True
-    ty = fy + (0.22 if up else -0.24)
-    tx = fx + (0.08 if fx < 0.6 else -0.08)
+    # The point's exact count rides in the callout box, so the arrow starts from the
+    # box's edge and crosses no text.
+    text = f"{_wrap(h.text, 24)}\n{p.estimate.label()}"
+    w, ht = _text_size(ax, text.splitlines(), SIZES["callout"])
+    pad = 0.015
+    best: tuple[float, float, float] | None = None
+    for i in range(25):
+        cx = 0.03 + w / 2 + i * (0.95 - w) / 24
+        for j in range(21):
+            cy = 0.04 + ht / 2 + j * (0.94 - ht) / 20
+            box = (cx - w / 2 - pad, cy - ht / 2 - pad, cx + w / 2 + pad, cy + ht / 2 + pad)
+            if box[0] < 0 or box[2] > 1 or box[1] < 0 or box[3] > 1:
+                continue
+            if _inside(obstacles, box) or any(_overlaps(box, a) for a in avoid):
+                continue
+            dx = max(box[0] - fx, 0.0, fx - box[2])
+            dy = max(box[1] - fy, 0.0, fy - box[3])
+            d = math.hypot(dx, dy * 0.8)
+            score = abs(d - 0.12) + (0.5 if d < 0.04 else 0.0)
+            score += 0.3 * _crosses(lines, (cx, cy), (fx, fy), box)
+            if best is None or score < best[0]:
+                best = (score, cx, cy)
+    if best is None:
+        cx, cy = min(max(fx + (0.15 if fx < 0.6 else -0.15), 0.1), 0.9), min(max(fy + 0.25, 0.15), 0.85)
+    else:
+        cx, cy = best[1], best[2]
     ax.annotate(
-        _wrap(h.text, 24), xy=(p.x, p.estimate.value), xycoords="data",
-        xytext=(min(max(tx, 0.03), 0.97), min(max(ty, 0.08), 0.92)), textcoords="axes fraction",
-        ha="left" if fx < 0.6 else "right", va="center", fontsize=SIZES["callout"], fontweight="bold",
-        color=TEXT, zorder=6, gid="callout",
+        text, xy=(p.x, p.estimate.value), xycoords="data",
+        xytext=(cx, cy), textcoords="axes fraction",
+        ha="center", va="center", fontsize=SIZES["callout"], fontweight="bold",
+        color=TEXT, zorder=6, gid="callout", linespacing=1.25,
         arrowprops=dict(arrowstyle="-|>", color=TEXT, lw=2.0, mutation_scale=22, shrinkA=4, shrinkB=7),
     )
-    label = f"{p.estimate.label()}"
-    ax.annotate(label, xy=(p.x, p.estimate.value), xytext=(10, -4 if up else 6), textcoords="offset points",
-                ha="left", va="top" if up else "bottom", fontsize=SIZES["label"] - 2, color=TEXT,
-                zorder=6, gid="value-label")
 
 
 __all__ = [

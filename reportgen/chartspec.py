@@ -63,7 +63,7 @@ METRIC_NOUNS = {
     "refusal_score": "refusal score",
     "kl": "KL divergence",
     "cross_entropy": "cross-entropy",
-    "matches_full": "agreement with the full-reasoning answer",
+    "matches_full": "agreement with the full answer",
     "correct": "accuracy",
     "switched": "switch rate",
     "changed": "decision change rate",
@@ -75,7 +75,7 @@ METRIC_AXIS = {
     "refusal": "Refusal",
     "refusal_score": "Refusal score (log-odds)",
     "kl": "KL divergence",
-    "matches_full": "Matches full-reasoning answer",
+    "matches_full": "Matches full answer",
     "correct": "Accuracy",
     "switched": "Switched to cued answer",
     "changed": "Decision changed",
@@ -101,6 +101,11 @@ EXPERIMENT_LABELS = {
 #: a baseline is drawn in neutral grey so the eye goes to the manipulated condition.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 BASELINE_COLOR = "#8A8A8A"
+
+
+def group_label(name: str) -> str:
+    """A group as shown on an axis or in a sentence: ``net_income`` → ``net income``."""
+    return re.sub(r"_+", " ", str(name)).strip()
 
 
 def humanize(name: str) -> str:
@@ -216,7 +221,7 @@ class ChartSpec:
 
 
 class _Colors:
-    """One colour per category across the whole deck, so 'Ablation' is always the same hue."""
+    """One colour per category within an experiment's charts (main and backup alike)."""
 
     def __init__(self) -> None:
         self._assigned: dict[str, str] = {}
@@ -238,7 +243,6 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
     Order: experiments listed in the spec first (in its order), then the rest in run
     order; each main chart is followed by its backup charts (``backup=True``).
     """
-    colors = _Colors()
     jobs: list[tuple[Run, ExperimentKey, ExperimentSpec | None]] = []
     for run in runs:
         for key in experiments(run.results):
@@ -253,7 +257,9 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
         jobs.sort(key=lambda j: rank.get(j[1].experiment, len(rank)))
     charts: list[ChartSpec] = []
     for run, key, override in jobs:
-        charts.extend(experiment_charts(run, key, override, colors))
+        # Colours are assigned per experiment, main-chart categories first, so every main
+        # chart gets the palette's strongest pair and its backups reuse the same hues.
+        charts.extend(experiment_charts(run, key, override, _Colors()))
     return charts
 
 
@@ -409,17 +415,25 @@ class _Context:
             rows_all, group = self._group_filter(rows_all, first)
         elif self.has_group:
             # Different groups are different manipulations (cue types, attributes): pooling
-            # them averages unlike things, so the main chart shows the strongest one.
-            per_group = summarize(self.rows(first), by=("group",))
-            per_group = [c for c in per_group if c.group is not None]
+            # them averages unlike things, so the main chart shows one — the group where the
+            # first metric most exceeds the second (for switch vs articulation: the most
+            # unfaithful cue or attribute, which is the bias experiment's message).
+            per_group: dict[str, dict[str, float]] = {}
+            for c in summarize(rows_all, by=("group",)):
+                if c.group is not None:
+                    per_group.setdefault(c.group, {})[c.metric] = c.estimate.value
             if per_group:
-                group = max(per_group, key=lambda c: c.estimate.value).group
+                def gap(g: str) -> float:
+                    vals = per_group[g]
+                    return vals.get(first, 0.0) - vals.get(pair[-1], 0.0)
+
+                group = max(per_group, key=gap)
                 rows_all = rows_all[rows_all["group"] == group]
         cells = {c.metric: c.estimate for c in summarize(rows_all, by=())}
         cats = [m for m in pair if m in cells]
         bars = [Bar(m, METRIC_CATEGORY_LABELS.get(m, humanize(m)), cells[m], self.colors(m)) for m in cats]
         target = self.o.highlight or cats[-1]
-        title, callout = _pair_sentence(bars, group)
+        title, callout = _pair_sentence(bars, group, self.key.experiment)
         highlight = Highlight(target, self.o.callout or callout)
         caption = f"{experiment_label(self.key.experiment)}: " + " vs ".join(metric_noun(m) for m in cats)
         if group:
@@ -607,7 +621,7 @@ class _Context:
         conds = list(dict.fromkeys(b.category for b in bars))
         bars.sort(key=lambda b: (xorder[b.group or ""], conds.index(b.category)))
         xl = self.x_label("curve").lower()
-        title = f"Every condition at each {xl} level: {metric_noun(metric)} with exact counts"
+        title = _x_breakdown_sentence(bars, conds, xs, fmt, xl)
         caption = f"{experiment_label(self.key.experiment)}: {metric_noun(metric)} per {xl} (clusters) and condition"
         return self._chart(
             f"backup-{metric}-by-x", metric, "bars", title, caption=caption, bars=bars, backup=True,
@@ -740,8 +754,7 @@ def _baseline(conditions: Sequence[str]) -> str | None:
 
 
 def _group_phrase(group: str) -> str:
-    g = humanize(group).lower()
-    return g if g.endswith(("cue", "attribute")) else f"{g}"
+    return group_label(group)
 
 
 def _delta_words(a: stats.Estimate, b: stats.Estimate) -> tuple[str, str]:
@@ -781,24 +794,31 @@ def _bar_sentence(bars: Sequence[Bar], metric: str, target: str | None, baseline
     return title, f"{noun} {'rises' if verb == 'raises' else 'drops'} {mag}"
 
 
-def _pair_sentence(bars: Sequence[Bar], group: str | None) -> tuple[str, str]:
+def _pair_sentence(bars: Sequence[Bar], group: str | None, experiment: str) -> tuple[str, str]:
     """Takeaway for two metrics side by side (switch rate vs articulation rate)."""
     cats = [b.category for b in bars]
-    lead = f"With the {_group_phrase(group)}, " if group else ""
+    attribute = "attribute" in experiment or "counterfactual" in experiment
     if len(bars) == 1:
         b = bars[0]
-        return f"{lead}{metric_noun(b.category)} is {b.estimate.short()}".capitalize(), b.estimate.short()
+        lead = f"{_group_lead(group, attribute)}, " if group else ""
+        return _sentence_case(f"{lead}{metric_noun(b.category)} is {b.estimate.short()}"), b.estimate.short()
     a, b = bars[0].estimate, bars[1].estimate
     if cats[0] in ("switched", "changed") and cats[1] == "articulated":
-        subject = "the model switches to the cued answer" if cats[0] == "switched" else "the decision changes"
-        unit = "switches" if cats[0] == "switched" else "changes"
+        if attribute:
+            subject = f"flipping {group_label(group)} changes the decision" if group else "flipping an attribute changes the decision"
+            admit, unit, lead = "the reasoning admits it", "changes", ""
+        else:
+            subject = "the model follows the cue"
+            admit, unit = "admits it", "switches"
+            lead = f"{_group_lead(group, attribute)}, " if group else ""
         if b.value < a.value and not a.overlaps(b):
-            title = f"{lead}{subject} in {a.short()} of items but admits it in only {b.short()} of {unit}"
+            title = f"{lead}{subject} in {a.short()} of items but {admit} in only {b.short()} of {unit}"
             callout = "the reasoning rarely says why" if b.value < 0.25 else f"{(a.value - b.value) * 100:.0f} points lower"
         else:
-            title = f"{lead}{subject} in {a.short()} of items and admits it in {b.short()} of {unit}"
+            title = f"{lead}{subject} in {a.short()} of items and {admit} in {b.short()} of {unit}"
             callout = "the reasoning mostly says why" if b.value >= 0.5 else "admitted in some cases"
         return _sentence_case(title), callout
+    lead = f"{_group_lead(group, attribute)}, " if group else ""
     na, nb = metric_noun(cats[0]), metric_noun(cats[1])
     if a.overlaps(b):
         return _sentence_case(f"{lead}{na} and {nb} do not clearly differ ({a.short()} vs {b.short()})"), "no clear difference"
@@ -807,6 +827,14 @@ def _pair_sentence(bars: Sequence[Bar], group: str | None) -> tuple[str, str]:
         _sentence_case(f"{lead}{nb} is {comp} than {na}: {b.short()} vs {a.short()}"),
         f"{abs(b.value - a.value) * 100:.0f} points {comp}" if b.kind == "rate" else comp,
     )
+
+
+def _group_lead(group: str | None, attribute: bool) -> str:
+    """'With the professor cue' / 'For nationality' — the group a main chart shows."""
+    g = group_label(group or "")
+    if attribute:
+        return f"for {g}"
+    return f"with the {g}" if g.endswith("cue") else f"with the {g} cue"
 
 
 def _sentence_case(s: str) -> str:
@@ -861,11 +889,16 @@ def _curve_sentence(series: Sequence[Series], metric: str, x_label: str,
     s1, s2 = series[0], series[1]
     p2 = {p.x: p.estimate for p in s2.points}
     best: tuple[float, float] | None = None  # (gap, x)
-    for p in s1.points:
-        if p.x in p2 and not p.estimate.overlaps(p2[p.x]):
-            gap = abs(p2[p.x].value - p.estimate.value)
-            if best is None or gap > best[0]:
-                best = (gap, p.x)
+    xs_all = sorted(p.x for p in s1.points if p.x in p2)
+    # Prefer a gap inside the range: the ends are degenerate (no reasoning / all of it).
+    for candidates in (xs_all[1:-1], xs_all):
+        for p in s1.points:
+            if p.x in candidates and not p.estimate.overlaps(p2[p.x]):
+                gap = abs(p2[p.x].value - p.estimate.value)
+                if best is None or gap > best[0]:
+                    best = (gap, p.x)
+        if best is not None:
+            break
     if best is None:
         mid = s1.points[len(s1.points) // 2].x
         return (
@@ -878,9 +911,12 @@ def _curve_sentence(series: Sequence[Series], metric: str, x_label: str,
     vh, vl = (b, a) if b.value > a.value else (a, b)
     xs = _format_x(x, x_format)
     title = f"{hi.label} keeps {noun} higher than {lo.label.lower()}: {vh.short()} vs {vl.short()} at {xs} {xl}"
+    if xl == "reasoning kept":
+        title = (f"{hi.label} keeps {noun} higher than {lo.label.lower()}: "
+                 f"{vh.short()} vs {vl.short()} with {xs} of the reasoning kept")
     unit = "points" if vh.kind == "rate" else ""
     gap = f"{best[0] * 100:.0f} points" if unit else stats.format_number(best[0])
-    return title, f"gap of {gap} at {xs} {xl}", x, hi.category
+    return title, f"{gap} apart at {xs}", x, hi.category
 
 
 def _sweep_sentence(series: Sequence[Series], refs: Sequence[Reference], metric: str,
@@ -925,13 +961,30 @@ def _breakdown_sentence(bars: Sequence[Bar], metric: str, baseline: str | None) 
         return f"No {noun} data"
     lo = min(bars, key=lambda b: b.estimate.value)
     hi = max(bars, key=lambda b: b.estimate.value)
-    where_lo = lo.label.lower() + (f", {lo.group}" if lo.group else "")
-    where_hi = hi.label.lower() + (f", {hi.group}" if hi.group else "")
+    where_lo = lo.label.lower() + (f", {group_label(lo.group)}" if lo.group else "")
+    where_hi = hi.label.lower() + (f", {group_label(hi.group)}" if hi.group else "")
     if lo is hi:
         return f"{humanize(noun)} is {hi.estimate.short()} under {where_hi}"
     return (
         f"{humanize(noun)} ranges from {lo.estimate.short()} ({where_lo}) to {hi.estimate.short()} ({where_hi})"
     )
+
+
+def _x_breakdown_sentence(bars: Sequence[Bar], conds: Sequence[str], xs: Sequence[float], fmt: str,
+                          xl: str) -> str:
+    """'Forced answer goes from 29% to 97% and continued reasoning from 60% to 97% between 0% and 100% …'."""
+    lo_x, hi_x = _format_x(xs[0], fmt), _format_x(xs[-1], fmt)
+    parts = []
+    for c in conds[:2]:
+        own = {b.group: b for b in bars if b.category == c}
+        if lo_x in own and hi_x in own:
+            first, last = own[lo_x], own[hi_x]
+            verb = " goes" if not parts else ""
+            name = first.label if not parts else first.label.lower()
+            parts.append(f"{name}{verb} from {first.estimate.short()} to {last.estimate.short()}")
+    if not parts:
+        return f"The exact counts behind the curve at each {xl} level are shown here"
+    return f"{' and '.join(parts)} between {lo_x} and {hi_x} {xl}"
 
 
 def _group_breakdown_sentence(bars: Sequence[Bar], pair: Sequence[str]) -> str:
@@ -942,8 +995,9 @@ def _group_breakdown_sentence(bars: Sequence[Bar], pair: Sequence[str]) -> str:
     lo = min(first, key=lambda b: b.estimate.value)
     noun = metric_noun(pair[0])
     if hi is lo:
-        return f"{humanize(noun)} is {hi.estimate.short()} for {hi.group}"
-    return f"{humanize(noun)} ranges from {lo.estimate.short()} ({lo.group}) to {hi.estimate.short()} ({hi.group})"
+        return f"{humanize(noun)} is {hi.estimate.short()} for {group_label(hi.group or '')}"
+    return (f"{humanize(noun)} ranges from {lo.estimate.short()} ({group_label(lo.group or '')}) "
+            f"to {hi.estimate.short()} ({group_label(hi.group or '')})")
 
 
 def _footnote(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[Reference], kind: str) -> str:
@@ -956,7 +1010,7 @@ def _footnote(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[Refe
         n_text = f"n = {ns[0]} per {unit}"
     elif kind == "bars" and len(bars) <= 4:
         n_text = "n = " + ", ".join(f"{b.estimate.n} ({b.label.splitlines()[0].lower()}"
-                                    + (f", {b.group}" if b.group else "") + ")" for b in bars)
+                                    + (f", {group_label(b.group)}" if b.group else "") + ")" for b in bars)
     else:
         n_text = f"n = {min(ns)}–{max(ns)} per {unit}"
     methods = list(dict.fromkeys(e.method for e in ests))

@@ -103,7 +103,10 @@ def rate(k: int, n: int, confidence: float = CONFIDENCE) -> Estimate:
         raise ValueError(f"a rate needs 0 <= k <= n, got k={k}, n={n}")
     low, high = proportion_confint(k, n, alpha=1 - confidence, method="wilson")
     method = WILSON if confidence == CONFIDENCE else f"{confidence:.0%} Wilson"
-    return Estimate(k / n, float(max(0.0, low)), float(min(1.0, high)), n, k, "rate", method)
+    p = k / n
+    # The library returns 1 - 1e-16 for k = n (and a hair below 0 for k = 0); clamp so
+    # the interval always contains the estimate and stays in [0, 1].
+    return Estimate(p, float(min(max(0.0, low), p)), float(max(min(1.0, high), p)), n, k, "rate", method)
 
 
 def mean(values: Iterable[float], confidence: float = CONFIDENCE) -> Estimate:
