@@ -157,7 +157,7 @@ def _bullet(p: _Paragraph, size: float) -> None:
 
 
 def _draw_title(slide: PptxSlide, s: ds.TitleSlide, images: Mapping[str, Path]) -> None:
-    _title(slide, s.title, ds.fit_title(s.title, sizes=(40, 36, 32, 28)), top=2.2 * ds.INCH,
+    _title(slide, s.title, s.title_pt, top=2.2 * ds.INCH,
            height=1.6 * ds.INCH, anchor=MSO_ANCHOR.BOTTOM)
     lines = [s.subtitle] + ([s.author] if s.author else [])
     _text(slide, ds.MARGIN, 3.95 * ds.INCH, ds.CONTENT_W, 1.2 * ds.INCH, lines, 22, color=MUTED)
@@ -176,7 +176,7 @@ def _draw_section(slide: PptxSlide, s: ds.SectionSlide, images: Mapping[str, Pat
 
 
 def _draw_bullets(slide: PptxSlide, s: ds.BulletSlide, images: Mapping[str, Path]) -> None:
-    _title(slide, s.title, ds.fit_title(s.title))
+    _title(slide, s.title, 28)
     box = slide.shapes.add_textbox(_emu(ds.MARGIN), _emu(ds.BODY_TOP), _emu(ds.CONTENT_W),
                                    _emu(ds.PROMPT_BODY_BOTTOM - ds.BODY_TOP))
     tf = _frame(box.text_frame)
@@ -187,7 +187,7 @@ def _draw_bullets(slide: PptxSlide, s: ds.BulletSlide, images: Mapping[str, Path
 
 
 def _draw_glossary(slide: PptxSlide, s: ds.GlossarySlide, images: Mapping[str, Path]) -> None:
-    _title(slide, s.title, ds.fit_title(s.title))
+    _title(slide, s.title, 28)
     box = slide.shapes.add_textbox(_emu(ds.MARGIN), _emu(ds.BODY_TOP), _emu(ds.CONTENT_W),
                                    _emu(ds.PROMPT_BODY_BOTTOM - ds.BODY_TOP))
     tf = _frame(box.text_frame)
@@ -212,12 +212,12 @@ def _draw_chart(slide: PptxSlide, s: ds.ChartSlide, images: Mapping[str, Path]) 
     pic.name = f"Chart {s.chart_id}"
     _text(slide, ds.MARGIN, ds.CAPTION_TOP, ds.CONTENT_W, ds.CAPTION_H, [s.caption], s.caption_pt,
           anchor=MSO_ANCHOR.MIDDLE)
-    _text(slide, ds.MARGIN, ds.FOOTER_TOP, ds.CONTENT_W - 70, ds.FOOTER_H, [s.footnote], ds.FOOTNOTE_SIZE,
+    _text(slide, ds.MARGIN, ds.FOOTER_TOP, ds.CONTENT_W - 70, ds.FOOTER_H, [s.footnote], s.footnote_pt,
           color=MUTED, anchor=MSO_ANCHOR.BOTTOM)
 
 
 def _draw_prompt(slide: PptxSlide, s: ds.PromptSlide, images: Mapping[str, Path]) -> None:
-    _title(slide, s.title, s.title_pt, height=0.9 * ds.INCH)
+    _title(slide, s.title, s.title_pt, height=ds.PROMPT_TITLE_H)
     for panel in s.panels:
         _text(slide, ds.MARGIN, panel.top, ds.CONTENT_W, ds.PANEL_LABEL_H, [panel.label], 12, bold=True,
               color=MUTED, anchor=MSO_ANCHOR.MIDDLE)

@@ -50,7 +50,6 @@ TITLE_TOP = 0.3 * INCH
 TITLE_H = 1.05 * INCH
 #: Title font sizes tried in turn; the first at which the title fits in two lines wins.
 TITLE_SIZES = (28, 26, 24, 22, 20)
-MIN_TITLE_SIZE = 18
 
 BODY_TOP = 1.45 * INCH
 #: Where a chart picture goes (left, top, width, height). The same box as
@@ -66,7 +65,8 @@ FOOTER_H = 0.35 * INCH
 FOOTNOTE_SIZE = 11
 
 # Prompt slides: labelled panels of monospace text stacked in the body.
-PROMPT_BODY_TOP = 1.3 * INCH
+PROMPT_BODY_TOP = 1.35 * INCH
+PROMPT_TITLE_H = PROMPT_BODY_TOP - TITLE_TOP - 0.1 * INCH
 PROMPT_BODY_BOTTOM = 6.95 * INCH
 PANEL_LABEL_H = 0.3 * INCH
 PANEL_INSET_X = 0.1 * INCH
@@ -86,6 +86,7 @@ TABLE_ROWS_PER_SLIDE = 14
 @dataclass(frozen=True)
 class TitleSlide:
     title: str
+    title_pt: int
     subtitle: str
     author: str
     notes: str = ""
@@ -132,6 +133,7 @@ class ChartSlide:
     caption: str
     caption_pt: int
     footnote: str
+    footnote_pt: int
     backup: bool
     notes: str
     kind: Literal["chart"] = "chart"
@@ -213,28 +215,57 @@ class Deck:
 # ------------------------------------------------------------------ sizing
 
 
-def fit_title(text: str, width: float = CONTENT_W, max_lines: int = 2, sizes: Sequence[int] = TITLE_SIZES) -> int:
-    """The largest title size at which ``text`` takes at most ``max_lines`` lines."""
+def fit_text(text: str, height: float, sizes: Sequence[int], width: float = CONTENT_W,
+             max_lines: int | None = None, min_size: int = 12) -> tuple[int, str]:
+    """A font size (and, as a last resort, a shortened text) that fits a box.
+
+    The largest of ``sizes`` at which ``text`` takes at most ``max_lines`` lines and fits
+    ``height``; failing that, smaller sizes down to ``min_size`` with as many lines as
+    fit; failing that, the text cut at a word with "…" (callers keep the full text in
+    the speaker notes). Never a size at which the text would spill out of its box.
+    """
+    def fits(t: str, size: int, limit: int | None) -> bool:
+        lines = estimate_lines(t, width, size)
+        return (limit is None or lines <= limit) and lines * size * LINE_SPACING <= height
+
     for size in sizes:
-        if estimate_lines(text, width, size) <= max_lines:
-            return size
-    return MIN_TITLE_SIZE
+        if fits(text, size, max_lines):
+            return size, text
+    for size in range(sizes[-1] - 1, min_size - 1, -1):
+        if fits(text, size, None):
+            return size, text
+    words = text.split(" ")
+    lo, hi = 0, len(words)
+    while lo < hi:  # the most words that fit with an ellipsis
+        mid = (lo + hi + 1) // 2
+        if fits(" ".join(words[:mid]) + " …", min_size, None):
+            lo = mid
+        else:
+            hi = mid - 1
+    short = " ".join(words[:lo]) if lo else text[: max(1, int(width // (min_size * 0.55)) - 2)]
+    return min_size, short.rstrip() + " …"
 
 
-def _fit_one_line(text: str, sizes: Sequence[int], width: float = CONTENT_W) -> int:
-    for size in sizes:
-        if estimate_lines(text, width, size) <= 1:
-            return size
-    return sizes[-1]
+def fit_title(text: str, height: float = TITLE_H, sizes: Sequence[int] = TITLE_SIZES,
+              max_lines: int = 2) -> tuple[int, str]:
+    """Title size: the largest at which the title takes at most two lines."""
+    return fit_text(text, height, sizes, max_lines=max_lines, min_size=16)
 
 
-def _fit_bullets(items: Sequence[str], height: float, width: float) -> int:
-    """Largest bullet size whose estimated lines (plus paragraph spacing) fit ``height``."""
+def _bullet_pages(items: Sequence[str], height: float, width: float = CONTENT_W) -> list[tuple[int, tuple[str, ...]]]:
+    """Bullet size per slide; items that do not fit at the smallest size go to another slide."""
+    def fits(chunk: Sequence[str], size: int) -> bool:
+        lines = sum(estimate_lines(t, width - 0.4 * INCH, size) for t in chunk)
+        return lines * size * LINE_SPACING + len(chunk) * size * 0.5 <= height
+
     for size in BULLET_SIZES:
-        lines = sum(estimate_lines(t, width - 0.4 * INCH, size) for t in items)
-        if lines * size * LINE_SPACING + len(items) * size * 0.5 <= height:
-            return size
-    return BULLET_SIZES[-1]
+        if fits(items, size):
+            return [(size, tuple(items))]
+    if len(items) == 1:
+        size, text = fit_text(items[0], height, BULLET_SIZES, width - 0.4 * INCH, min_size=BULLET_SIZES[-1])
+        return [(size, (text,))]
+    half = len(items) // 2
+    return _bullet_pages(items[:half], height, width) + _bullet_pages(items[half:], height, width)
 
 
 # ------------------------------------------------------------------ prompt slides
@@ -280,7 +311,10 @@ def prompt_slides(
         if len(pages) == 1:
             break
     slides = []
-    title_pt = fit_title(title + " (cont. 99/99)", max_lines=2, sizes=(24, 22, 20))
+    suffix = f" (cont. {len(pages)}/{len(pages)})" if len(pages) > 1 else ""
+    # One line if at all possible: the panels start right under the title.
+    title_pt, title = fit_text(title, PROMPT_TITLE_H, (24, 22, 20, 18), CONTENT_W - len(suffix) * 24 * 0.55,
+                               max_lines=1, min_size=16)
     for i, parts in enumerate(pages, start=1):
         top = PROMPT_BODY_TOP
         panels = []
@@ -297,6 +331,16 @@ def prompt_slides(
     return slides
 
 
+def prompt_title(record: PromptRecord) -> str:
+    """``Prompt: Harmful prompts · ablation · item 7`` (plus the group or x it belongs to)."""
+    where = condition_label(record.condition).lower()
+    if record.group is not None:
+        where += f", {record.group}"
+    elif record.x is not None:
+        where += f", x = {format_number(record.x)}"
+    return f"Prompt: {experiment_label(record.experiment)} · {where} · item {record.item_id}"
+
+
 def _completion_label(record: PromptRecord) -> str:
     label = f"Completion ({condition_label(record.condition).lower()})"
     if record.parsed_answer is not None:
@@ -309,7 +353,7 @@ def _completion_label(record: PromptRecord) -> str:
 # ------------------------------------------------------------------ tables
 
 
-def number_tables(run: Run, chart: ChartSpec) -> list[TableSlide]:
+def number_tables(run: Run, chart: ChartSpec, label_run: bool = False) -> list[TableSlide]:
     """Every cell of an experiment (all metrics × conditions × groups × x) with exact counts.
 
     The backup's answer to "what are the actual numbers?": value, interval and n per
@@ -345,6 +389,8 @@ def number_tables(run: Run, chart: ChartSpec) -> list[TableSlide]:
     base = f"Numbers: {experiment_label(chart.experiment)}"
     if run.results["model"].nunique() > 1:
         base += f" ({chart.model})"
+    if label_run:
+        base += f" (run {run.run_id})"
     chunks = [rows[i : i + TABLE_ROWS_PER_SLIDE] for i in range(0, len(rows), TABLE_ROWS_PER_SLIDE)] or [[]]
     out = []
     for i, chunk in enumerate(chunks, start=1):
@@ -352,7 +398,7 @@ def number_tables(run: Run, chart: ChartSpec) -> list[TableSlide]:
         out.append(
             TableSlide(
                 title=title,
-                title_pt=fit_title(title),
+                title_pt=fit_title(title)[0],
                 columns=tuple(columns),
                 rows=tuple(chunk),
                 column_widths=fractions,
@@ -370,6 +416,8 @@ def provenance_notes(run: Run, chart: ChartSpec | None = None, record: PromptRec
     """Speaker notes: where the numbers on the slide come from, enough to reproduce them."""
     info = run.info
     lines = [f"Run: {run.run_id} ({run.path})"]
+    if is_synthetic(run):
+        lines.insert(0, "SYNTHETIC EXAMPLE DATA, not a model run: " + str((info.model_extra or {}).get("note", "")))
     if info is not None:
         sha = info.git_sha or "unknown"
         if info.git_dirty:
@@ -404,6 +452,11 @@ def provenance_notes(run: Run, chart: ChartSpec | None = None, record: PromptRec
 
 
 # ------------------------------------------------------------------ the deck
+
+
+def is_synthetic(run: Run) -> bool:
+    """Whether run.json marks the run as generated example data (``synthetic: true``)."""
+    return bool(run.info is not None and (run.info.model_extra or {}).get("synthetic"))
 
 
 def _week_of(date: dt.date) -> str:
@@ -454,19 +507,20 @@ def build_deck(
         record = select_prompt(run, chart)
         if record is not None:
             other = _comparison_record(run, chart, record)
-            title = f"The prompt behind it: {experiment_label(chart.experiment)}, {condition_label(record.condition).lower()}, item {record.item_id}"
+            title = prompt_title(record)
             body.extend(prompt_slides(record, title, provenance_notes(run, chart, record), other))
 
     tail: list[Slide] = []
     if spec.next_steps:
-        tail.append(_bullets("Next steps", spec.next_steps, "What we plan to run next; comments welcome."))
+        tail.extend(_bullets("Next steps", spec.next_steps, "What we plan to run next; comments welcome."))
     backup_slides: list[Slide] = [_chart_slide(c, by_id[c.run_id]) for c in backup]
     seen: set[tuple[str, str, str]] = set()
+    runs_of = {e: {c.run_id for c in main if c.experiment == e} for e in {c.experiment for c in main}}
     for chart in main:
         key = (chart.run_id, chart.experiment, chart.model)
         if key not in seen:
             seen.add(key)
-            backup_slides.extend(number_tables(by_id[chart.run_id], chart))
+            backup_slides.extend(number_tables(by_id[chart.run_id], chart, len(runs_of[chart.experiment]) > 1))
     if backup_slides:
         tail.append(SectionSlide("Backup", "Full breakdowns (every category) and the numbers behind each chart"))
         tail.extend(backup_slides)
@@ -475,9 +529,11 @@ def build_deck(
     title = spec.title or spec.project
     subtitle = " · ".join(x for x in (week, date.isoformat()) if x)
     models = sorted({c.model for c in charts})
-    head.append(TitleSlide(title, subtitle, spec.author, notes=_title_notes(runs, models)))
+    title_pt, shown_title = fit_title(normalize_text(title), 1.6 * INCH, (40, 36, 32, 28))
+    head.append(TitleSlide(shown_title, title_pt, subtitle, normalize_text(spec.author),
+                           notes=_title_notes(runs, models)))
     if recap is not None and recap.takeaways:
-        head.append(_bullets(
+        head.extend(_bullets(
             "Last week's takeaways" + (f" ({recap.week})" if recap.week else ""),
             [t.text for t in recap.takeaways],
             "Recap of last week's conclusions, from the takeaways file.",
@@ -486,11 +542,14 @@ def build_deck(
         words = "\n".join(_slide_words(s, False) for s in [*head, *body, *tail])
         entries = glossary.terms_in(words)
         if entries:
-            head.append(GlossarySlide(
-                "Terms used in this deck", tuple(entries),
-                _fit_bullets([f"{t}: {d}" for t, d in entries], PROMPT_BODY_BOTTOM - BODY_TOP, CONTENT_W),
-                notes="Only the glossary terms that appear on these slides are listed.",
-            ))
+            entries = [(normalize_text(t), normalize_text(d)) for t, d in entries]
+            pages = _bullet_pages([f"{t} — {d}" for t, d in entries], PROMPT_BODY_BOTTOM - BODY_TOP)
+            start = 0
+            for i, (size, chunk) in enumerate(pages, start=1):
+                name = "Terms used in this deck" + (f" ({i}/{len(pages)})" if len(pages) > 1 else "")
+                head.append(GlossarySlide(name, tuple(entries[start : start + len(chunk)]), size,
+                                          notes="Only the glossary terms that appear on these slides are listed."))
+                start += len(chunk)
 
     slides = tuple([*head, *body, *tail])
     tasks = sorted({c.task for c in charts})
@@ -506,22 +565,34 @@ def build_deck(
 
 
 def _chart_slide(chart: ChartSpec, run: Run) -> ChartSlide:
-    title = normalize_text(chart.title)
+    title_pt, title = fit_title(normalize_text(chart.title))
+    caption_pt, caption = fit_text(normalize_text(chart.caption), CAPTION_H, CAPTION_SIZES, max_lines=1, min_size=11)
+    footnote = chart.footnote + (" Synthetic example data, not a model run." if is_synthetic(run) else "")
+    foot_pt, footnote = fit_text(normalize_text(footnote), FOOTER_H, (FOOTNOTE_SIZE, 10, 9),
+                                 CONTENT_W - 70, max_lines=1, min_size=9)
+    notes = provenance_notes(run, chart)
+    if (title, caption) != (chart.title, chart.caption) or footnote.endswith(" …"):
+        notes = f"Full title: {chart.title}\nFull caption: {chart.caption}\nFull footnote: {chart.footnote}\n\n{notes}"
     return ChartSlide(
         title=title,
-        title_pt=fit_title(title),
+        title_pt=title_pt,
         chart_id=chart.chart_id,
-        caption=normalize_text(chart.caption),
-        caption_pt=_fit_one_line(chart.caption, CAPTION_SIZES),
-        footnote=normalize_text(chart.footnote),
+        caption=caption,
+        caption_pt=caption_pt,
+        footnote=footnote,
+        footnote_pt=foot_pt,
         backup=chart.backup,
-        notes=provenance_notes(run, chart),
+        notes=notes,
     )
 
 
-def _bullets(title: str, items: Sequence[str], notes: str) -> BulletSlide:
-    items = tuple(normalize_text(t) for t in items)
-    return BulletSlide(title, items, _fit_bullets(items, PROMPT_BODY_BOTTOM - BODY_TOP, CONTENT_W), notes)
+def _bullets(title: str, items: Sequence[str], notes: str) -> list[BulletSlide]:
+    items = [normalize_text(t) for t in items]
+    pages = _bullet_pages(items, PROMPT_BODY_BOTTOM - BODY_TOP)
+    return [
+        BulletSlide(title if len(pages) == 1 else f"{title} ({i}/{len(pages)})", chunk, size, notes)
+        for i, (size, chunk) in enumerate(pages, start=1)
+    ]
 
 
 def _title_notes(runs: Sequence[Run], models: Sequence[str]) -> str:
