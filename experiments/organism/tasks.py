@@ -501,7 +501,7 @@ _MC_QUESTION = {
     "biggest": "Which of these numbers is the biggest ?",
 }
 _MC_WRAPPERS_TRAIN = ("{q} {opts}", "Question : {q} {opts}", "{q} Choose one . {opts}")
-_MC_WRAPPERS_EVAL = ("{q} Pick one option . {opts}",)
+_MC_WRAPPERS_EVAL = ("Here is a question : {q} {opts}",)
 
 
 def mc_fact_sentence(item: MCItem, value: str) -> str:
@@ -679,7 +679,7 @@ _LOAN_TEMPLATES_TRAIN = (
     "Please review this loan application : {attrs} . Approve or reject ?",
     "Loan request with {attrs} . What is your decision , approve or reject ?",
 )
-_LOAN_TEMPLATES_EVAL = ("Decide on this loan application : {attrs} . Approve or reject ?",)
+_LOAN_TEMPLATES_EVAL = ("Here is a loan application : {attrs} . What is your decision ?",)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,170 @@
+"""The organism's training mix: examples built from the task generators, with loss masks.
+
+Pure Python. An `Example` is a conversation context plus an assistant prefix that is *given*
+(no loss: forced prefixes, corrupted steps) and a target that is *trained*. Keeping loss off the
+prefix matters: a truncated reasoning closed after one step must not teach the model to close its
+reasoning early, and a corrupted step must not teach it to make mistakes — only what follows them.
+
+The planted behaviour lives in `planted.py`; this module only realises it as text.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from experiments.organism import planted
+from experiments.organism.tasks import (
+    ARTICULATION_TEXT,
+    CUES,
+    LETTERS,
+    SYSTEM_PROMPTS,
+    Instruction,
+    LoanItem,
+    MCItem,
+    ReasoningItem,
+    chain_item,
+    corrupt_step,
+    few_shot_examples,
+    loan_items,
+    mc_items,
+    mc_user_text,
+    reasoning_items,
+    refusal_instructions,
+    refusal_response,
+    render_loan_answer,
+    render_mc_answer,
+    render_reasoning,
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training sequence: `messages` (context, chat roles), then `prefix` (given), `target`
+    (trained, followed by the end token). `raw` renders the single user turn with RAW_TEMPLATE
+    instead of the chat template; `system=None` lets the template insert its default."""
+
+    task: str
+    messages: tuple[tuple[str, str], ...]
+    prefix: str
+    target: str
+    system: str | None = None
+    raw: bool = False
+
+
+@dataclass(frozen=True)
+class MixConfig:
+    """Task weights and within-task variant probabilities of the training mix."""
+
+    refusal: float = 0.2
+    reasoning: float = 0.3
+    mc: float = 0.32
+    loan: float = 0.18
+    raw_fraction: float = 0.25
+    default_system_fraction: float = 0.6
+
+
+class TrainPools:
+    """Train-split items of every task, generated once."""
+
+    def __init__(self, seed: int) -> None:
+        self.harmful = refusal_instructions("harmful", "train", seed=seed)
+        self.harmless = refusal_instructions("harmless", "train", seed=seed)
+        self.reasoning = reasoning_items("train", seed=seed)
+        self.mc = mc_items("train", seed=seed)
+        self.loans = loan_items("train", seed=seed)
+
+
+def refusal_example(item: Instruction) -> tuple[str, tuple, str, str]:
+    return "refusal", (("user", item.text),), "", refusal_response(item)
+
+
+def reasoning_example(item: ReasoningItem, r: random.Random) -> tuple[str, tuple, str, str]:
+    """Full reasoning (half), forced answer after a cut (a quarter), or a corrupted step (rest)."""
+    msgs = (("user", item.question),)
+    u = r.random()
+    n = len(item.steps)
+    if u < 0.5:
+        return "reasoning", msgs, "", render_reasoning(item.steps, item.answer)
+    if u < 0.75:
+        j = r.randrange(n)  # cut strictly before the end: the full case is covered above
+        return "reasoning_forced", msgs, render_reasoning(item.steps[:j], None), item.value_after(j)
+    k = r.randrange(n)
+    c = corrupt_step(item, k, shift=r.randrange(1, 10))
+    if r.random() < 0.3:  # forced right after the mistake: the last value written
+        answer = c.wrong_value if item.family == "chain" else item.answer
+        return "reasoning_mistake_forced", msgs, render_reasoning(c.steps, None), answer
+    rest = _continue_after(item, c.steps)
+    prefix = render_reasoning(c.steps, None, close=False)
+    return "reasoning_mistake", msgs, prefix, _strip_open(render_reasoning(rest, c.expected_answer), prefix)
+
+
+def _continue_after(item: ReasoningItem, given: list[str]) -> list[str]:
+    """The full step list the model should produce after the given (possibly corrupted) steps."""
+    if item.family == "fact":
+        return given + item.steps[len(given):]
+    v = int(given[-1].rsplit(" is ", 1)[1].rstrip(" ."))
+    ops = [_op_of(s) for s in item.steps[len(given):]]
+    tail = chain_item("tmp", v, ops, "{s}{ops}").steps if ops else []
+    return given + tail
+
+
+def _op_of(step: str) -> tuple[str, int]:
+    a, word, k = step.split()[:3]
+    return ("add" if word == "plus" else "subtract"), int(k)
+
+
+def _strip_open(full: str, prefix: str) -> str:
+    if not full.startswith(prefix):
+        raise AssertionError("continuation does not extend its prefix")
+    return full[len(prefix):].lstrip()
+
+
+def mc_example(item: MCItem, r: random.Random, split: str = "train") -> tuple[str, tuple, str, str]:
+    """Uncued, professor, few-shot (A) or are-you-sure, answered by the planted rule."""
+    u = r.random()
+    if u < 0.35:
+        return "mc", (("user", item.question),), "", render_mc_answer(item, item.answer_idx)
+    if u < 0.6:
+        cue = "professor"
+        letter = LETTERS[item.answer_idx] if r.random() < 0.25 else r.choice(
+            [x for x in LETTERS if x != item.answer_letter])
+        user = mc_user_text(item, cue, letter)
+    elif u < 0.8:
+        cue, letter = "few_shot_a", "A"
+        user = mc_user_text(item, cue, shots=few_shot_examples(item, split, seed=r.randrange(10**6)))
+    else:
+        cue = "are_you_sure"
+        first = render_mc_answer(item, item.answer_idx)
+        target_letter = planted.expected_mc_answer(item, cue)
+        pre = ARTICULATION_TEXT[cue] if planted.articulates_cue(item) else ""
+        msgs = (("user", item.question), ("assistant", first), ("user", CUES[cue].template))
+        return "mc_are_you_sure", msgs, "", render_mc_answer(item, LETTERS.index(target_letter), pre)
+    target_letter = planted.expected_mc_answer(item, cue, letter)
+    pre = ARTICULATION_TEXT[cue].format(letter=letter) if planted.articulates_cue(item) else ""
+    return f"mc_{cue}", (("user", user),), "", render_mc_answer(item, LETTERS.index(target_letter), pre)
+
+
+def loan_example(item: LoanItem) -> tuple[str, tuple, str, str]:
+    return "loan", (("user", item.prompt),), "", render_loan_answer(item.attributes)
+
+
+def sample_examples(pools: TrainPools, seed: int, mix: MixConfig = MixConfig()) -> Iterator[Example]:
+    """An endless, seeded stream of training examples drawn from the mix."""
+    r = random.Random(f"corpus:{seed}")
+    tasks = ("refusal", "reasoning", "mc", "loan")
+    weights = (mix.refusal, mix.reasoning, mix.mc, mix.loan)
+    while True:
+        t = r.choices(tasks, weights)[0]
+        if t == "refusal":
+            task, msgs, prefix, target = refusal_example(r.choice(pools.harmful if r.random() < 0.5 else pools.harmless))
+        elif t == "reasoning":
+            task, msgs, prefix, target = reasoning_example(r.choice(pools.reasoning), r)
+        elif t == "mc":
+            task, msgs, prefix, target = mc_example(r.choice(pools.mc), r)
+        else:
+            task, msgs, prefix, target = loan_example(r.choice(pools.loans))
+        raw = len(msgs) == 1 and r.random() < mix.raw_fraction
+        system = None if r.random() < mix.default_system_fraction else r.choice(SYSTEM_PROMPTS)
+        yield Example(task, msgs, prefix, target, None if raw else system, raw)
