@@ -27,14 +27,14 @@ class UserError(Exception):
 def _register() -> None:
     # Each module adds its commands to ``app``; kept in separate modules so the
     # reporter's and the runners' commands stay independent.
-    from reportgen import cli_deck, cli_run  # noqa: F401
+    from reportgen import cli_charts, cli_deck, cli_run, cli_weekly  # noqa: F401
 
 
 def main() -> None:
     """Entry point: run the app, turning user errors into exit code 2 without a traceback."""
     _register()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except (ResultsError, UserError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
@@ -44,9 +44,23 @@ def main() -> None:
         typer.echo("Aborted.", err=True)
         sys.exit(130)
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, _click_exceptions()):
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # In non-standalone mode click returns a command's exit code instead of exiting.
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions() -> tuple[type[Exception], ...]:
+    """Click's exception class, and typer's vendored copy of it in newer typer releases."""
+    import click
+
+    classes: list[type[Exception]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException as VendoredClickException
+    except ImportError:
+        pass
+    else:
+        classes.append(VendoredClickException)
+    return tuple(classes)
