@@ -1,0 +1,93 @@
+"""Slide specs (pure): order, defaults, glossary filtering, prompt pagination, text fitting."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reportgen import deckspec as ds
+from reportgen.chartspec import build_chart_specs
+from reportgen.recap import Glossary, Takeaways
+from reportgen.schema import PromptRecord, load_run
+from reportgen.spec import DeckSpec
+from reportgen.textnorm import columns, estimate_lines, normalize_text
+
+
+def _deck(make_run, **kw):
+    runs = [load_run(make_run("steer", rates={"baseline": 0.9, "ablation": 0.1, "random_ablation": 0.85}))]
+    charts = build_chart_specs(runs, kw.get("spec"))
+    return ds.build_deck(runs, charts, today=dt.date(2025, 6, 2), **kw), charts
+
+
+def test_slide_order_and_defaults(make_run):
+    spec = DeckSpec(project="Refusal", author="A. R.", next_steps=["Run Qwen 7B"])
+    recap = Takeaways(takeaways=[{"text": "Baseline refusal is high"}])
+    glossary = Glossary({"Ablation": "removing the direction", "Logit lens": "unused here"})
+    deck, charts = _deck(make_run, spec=spec, recap=recap, glossary=glossary)
+    kinds = [s.kind for s in deck.slides]
+    assert kinds == ["title", "bullets", "glossary", "chart", "prompt", "bullets", "section", "chart", "table"]
+    title = deck.slides[0]
+    assert (title.title, title.author, title.subtitle) == ("Refusal", "A. R.", "2025-W23 · 2025-06-02")
+    # The glossary lists only terms the deck uses ("Ablation" is in the takeaway title).
+    assert deck.slides[2].entries == (("Ablation", "removing the direction"),)
+    main = deck.slides[3]
+    assert main.title == charts[0].title and not main.backup and main.title.startswith("Ablation")
+    assert "n = 20" in main.footnote and "Wilson" in main.footnote
+    assert deck.slides[7].backup and deck.slides[6].title == "Backup"
+    assert deck.takeaways.takeaways[0].text == main.title and deck.takeaways.week == "2025-W23"
+    for slide in deck.slides[3:5]:
+        assert "0123abc" in slide.notes and "organism" in slide.notes and "Run: steer" in slide.notes
+    assert "n: 40 observations" in main.notes
+    assert deck.properties.author == "A. R." and "steering" in deck.properties.keywords
+
+
+def test_prompt_slide_shows_both_completions_when_the_prompt_is_shared(make_run, hostile_prompt):
+    deck, _ = _deck(make_run)
+    prompt = next(s for s in deck.slides if s.kind == "prompt")
+    roles = [p.role for p in prompt.panels]
+    assert roles == ["prompt", "completion", "completion"]
+    assert "(baseline)" in prompt.panels[1].label and "(ablation)" in prompt.panels[2].label
+    assert prompt.panels[0].text == normalize_text(hostile_prompt)
+
+
+def _record(text: str, completion: str = "ok") -> PromptRecord:
+    return PromptRecord(experiment="e", condition="ablation", item_id="7", prompt=text, completion=completion,
+                        prompt_format="completion")
+
+
+def test_long_prompt_continues_on_further_slides_and_never_overflows():
+    text = "".join(f"step {i}: " + "lorem ipsum " * (i % 13) + ("\r\n" if i % 3 else "\t") for i in range(900))
+    text = (text * 3)[:20_000]
+    slides = ds.prompt_slides(_record(text, completion="final answer"), "Prompt: e · ablation · item 7", "notes")
+    assert len(slides) > 3
+    assert [s.title for s in slides][-1].endswith(f"(cont. {len(slides)}/{len(slides)})")
+    shown = ""
+    for s in slides:
+        assert s.font_pt == ds.PROMPT_SIZES[-1]
+        for panel in s.panels:
+            assert ds.PROMPT_BODY_TOP <= panel.top and panel.top + panel.height <= ds.PROMPT_BODY_BOTTOM + 0.01
+            assert all(columns(piece) <= s.columns + 1 for pieces in panel.lines for piece in pieces)
+        shown += "".join(p.text for p in s.panels if p.role == "prompt")
+    # Every character, in order, and nothing else (line breaks compared separately).
+    assert shown.replace("\n", "") == normalize_text(text).replace("\n", "")
+    assert slides[-1].panels[-1].role == "completion" and slides[-1].panels[-1].text == "final answer"
+
+
+def test_short_prompt_gets_the_largest_font_on_one_slide():
+    slides = ds.prompt_slides(_record("<|user|> hi <|end|>"), "Prompt", "")
+    assert len(slides) == 1 and slides[0].font_pt == ds.PROMPT_SIZES[0]
+
+
+def test_fit_text_shrinks_then_cuts_but_never_overflows():
+    size, text = ds.fit_title("Ablation drops refusal from 98% to 3%")
+    assert (size, text) == (ds.TITLE_SIZES[0], "Ablation drops refusal from 98% to 3%")
+    absurd = "word " * 400
+    size, text = ds.fit_title(absurd)
+    assert text.endswith(" …") and estimate_lines(text, ds.CONTENT_W, size) * size * ds.LINE_SPACING <= ds.TITLE_H
+
+
+def test_many_next_steps_spill_onto_a_second_slide(make_run):
+    spec = DeckSpec(project="P", next_steps=[f"Step {i}: " + "do something careful " * 6 for i in range(30)])
+    deck, _ = _deck(make_run, spec=spec)
+    steps = [s for s in deck.slides if s.kind == "bullets"]
+    assert len(steps) > 1 and steps[0].title.startswith("Next steps (1/")
+    assert sum(len(s.bullets) for s in steps) == 30
