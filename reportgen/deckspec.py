@@ -209,7 +209,7 @@ class Deck:
     chart_ids: tuple[str, ...] = field(default=())
 
     def slide_text(self, include_prompts: bool = False) -> str:
-        return "\n".join(_slide_words(s, include_prompts) for s in self.slides)
+        return "\n".join(slide_words(s, include_prompts) for s in self.slides)
 
 
 # ------------------------------------------------------------------ sizing
@@ -512,7 +512,7 @@ def build_deck(
 
     tail: list[Slide] = []
     if spec.next_steps:
-        tail.extend(_bullets("Next steps", spec.next_steps, "What we plan to run next; comments welcome."))
+        tail.extend(bullet_slides("Next steps", spec.next_steps, "What we plan to run next; comments welcome."))
     backup_slides: list[Slide] = [_chart_slide(c, by_id[c.run_id]) for c in backup]
     seen: set[tuple[str, str, str]] = set()
     runs_of = {e: {c.run_id for c in main if c.experiment == e} for e in {c.experiment for c in main}}
@@ -533,13 +533,13 @@ def build_deck(
     head.append(TitleSlide(shown_title, title_pt, subtitle, normalize_text(spec.author),
                            notes=_title_notes(runs, models)))
     if recap is not None and recap.takeaways:
-        head.extend(_bullets(
+        head.extend(bullet_slides(
             "Last week's takeaways" + (f" ({recap.week})" if recap.week else ""),
             [t.text for t in recap.takeaways],
             "Recap of last week's conclusions, from the takeaways file.",
         ))
     if glossary is not None:
-        words = "\n".join(_slide_words(s, False) for s in [*head, *body, *tail])
+        words = "\n".join(slide_words(s, False) for s in [*head, *body, *tail])
         entries = glossary.terms_in(words)
         if entries:
             entries = [(normalize_text(t), normalize_text(d)) for t, d in entries]
@@ -586,7 +586,8 @@ def _chart_slide(chart: ChartSpec, run: Run) -> ChartSlide:
     )
 
 
-def _bullets(title: str, items: Sequence[str], notes: str) -> list[BulletSlide]:
+def bullet_slides(title: str, items: Sequence[str], notes: str) -> list[BulletSlide]:
+    """Slides of short sentences (recap, next steps); more than fit go on "(2/2)" slides."""
     items = [normalize_text(t) for t in items]
     pages = _bullet_pages(items, PROMPT_BODY_BOTTOM - BODY_TOP)
     return [
@@ -604,7 +605,7 @@ def _title_notes(runs: Sequence[Run], models: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def _slide_words(slide: Slide, include_prompts: bool) -> str:
+def slide_words(slide: Slide, include_prompts: bool = False) -> str:
     """The visible text of a slide, for the glossary's "is this term used?" check.
 
     Prompts and completions are the model's words, not the researcher's jargon, so
@@ -623,3 +624,8 @@ def _slide_words(slide: Slide, include_prompts: bool) -> str:
     if isinstance(slide, PromptSlide):
         return slide.title + ("\n" + "\n".join(p.text for p in slide.panels) if include_prompts else "")
     return "\n".join((slide.title, *slide.columns, *(" ".join(r) for r in slide.rows), slide.footnote))
+
+
+# Earlier private names, still imported by reportgen.weekly and reportgen.lint.
+_bullets = bullet_slides
+_slide_words = slide_words
