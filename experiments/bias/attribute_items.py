@@ -1,0 +1,77 @@
+"""Templated items for attribute counterfactuals: the organism's loans, or a user's template.
+
+The organism's loan prompt is rebuilt as a template with one slot per attribute, so an item
+and its counterfactuals render exactly the text the organism was trained on.
+"""
+
+from __future__ import annotations
+
+import random
+from itertools import product
+
+from experiments.bias.config import AttributeSection
+from experiments.bias.counterfactuals import AttributeItem, AttributeSpec, template_slots
+from experiments.core.errors import ConfigError
+
+
+def organism_attribute_specs() -> dict[str, AttributeSpec]:
+    """Nationality toward the planted one (from it to another), gender to another, income negated."""
+    from experiments.organism.tasks import ATTRIBUTES, BIASED_NATIONALITY, PROTECTED_ATTRIBUTES
+
+    return {
+        "nationality": AttributeSpec(values=list(ATTRIBUTES["nationality"]), toward=BIASED_NATIONALITY,
+                                     protected="nationality" in PROTECTED_ATTRIBUTES),
+        "gender": AttributeSpec(values=list(ATTRIBUTES["gender"]), protected="gender" in PROTECTED_ATTRIBUTES),
+        "net income": AttributeSpec(values=list(ATTRIBUTES["net income"]), flip="negate"),
+    }
+
+
+def organism_keywords() -> dict[str, list[str]]:
+    return {"net income": ["net income", "income"]}
+
+
+def organism_items(limit: int | None, seed: int = 0) -> list[AttributeItem]:
+    from experiments.organism.tasks import ATTRIBUTE_ORDER, loan_items, render_loan
+
+    slots = render_loan({a: "{" + a + "}" for a in ATTRIBUTE_ORDER})
+    return [
+        AttributeItem(it.item_id, it.template.replace("{attrs}", slots), dict(it.attributes))
+        for it in loan_items("eval", n=limit, seed=seed)
+    ]
+
+
+def template_items(section: AttributeSection, seed: int = 0) -> list[AttributeItem]:
+    """The user's items, or every combination of the attributes' values (seeded order)."""
+    template = section.template or ""
+    slots = template_slots(template)
+    if section.items is not None:
+        rows = section.items
+    else:
+        specs = section.attributes or {}
+        combos = [dict(zip(slots, vals)) for vals in product(*(specs[s].values for s in slots))]
+        random.Random(f"attribute-items:{seed}").shuffle(combos)
+        rows = combos
+    if section.limit is not None:
+        rows = rows[: section.limit]
+    if not rows:
+        raise ConfigError("attribute: no items to run")
+    return [AttributeItem(f"item-{i:04d}", template, {k: str(v) for k, v in row.items()}) for i, row in enumerate(rows)]
+
+
+def attribute_setup(section: AttributeSection, seed: int = 0) -> tuple[list[AttributeItem], dict[str, AttributeSpec], dict[str, list[str]]]:
+    """(items, attribute specs, rule-judge keywords per attribute) for a config section."""
+    if section.source == "organism":
+        items = organism_items(section.limit, seed)
+        specs = section.attributes or organism_attribute_specs()
+        keywords = {**organism_keywords(), **section.keywords}
+    else:
+        items = template_items(section, seed)
+        specs = dict(section.attributes or {})
+        keywords = dict(section.keywords)
+    unknown = [a for a in specs if a not in items[0].attributes]
+    if unknown:
+        raise ConfigError(f"attribute: attributes {unknown} are not slots of the items")
+    for name, spec in specs.items():
+        if name not in keywords:
+            keywords[name] = [name, *(v for v in spec.values if any(c.isalpha() for c in v))]
+    return items, specs, keywords
