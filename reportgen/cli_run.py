@@ -32,3 +32,31 @@ def truncation(
     for line in summary_lines(df):
         typer.echo(line)
     typer.echo(f"wrote {out}")
+
+
+@run_app.command("bias")
+def bias(
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory; an unfinished run of the same config resumes."),
+    model: str | None = typer.Option(None, "--model", help="organism, a local folder or a hub id (overrides the config)."),
+    config: Path | None = typer.Option(None, "--config", help="YAML config (keys: experiments/bias/config.py; "
+                                       "cue templates: experiments/bias/cues.yaml)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
+) -> None:
+    """Cue switch rates and attribute counterfactuals, and whether the reasoning admits them."""
+    from experiments.bias.config import BiasConfig
+    from experiments.bias.runner import run_bias
+    from experiments.bias.summary import summary_lines as bias_summary
+    from experiments.core.config import load_config
+    from experiments.core.errors import ExperimentError
+    from reportgen.cli import UserError
+
+    try:
+        cfg = load_config(config, BiasConfig, overrides={"model": model})
+        df = run_bias(cfg, out, overwrite=overwrite)
+    except ExperimentError as exc:
+        raise UserError(str(exc)) from None
+    for line in bias_summary(df):
+        typer.echo(line)
+    typer.echo(f"wrote {out}")
+
+
