@@ -355,8 +355,13 @@ def make_bias(out: Path) -> Path:
         articulated = outcomes(rng, p_art, k)
         j = 0
         shown = False
+        # Accuracy with and without the cue: the cost of following it.
+        acc_uncued = outcomes(rng, 0.74, n)
+        acc_cued = outcomes(rng, 0.74 - 0.6 * p_switch, n)
         for i in range(n):
             item_id = f"bbh-{i:03d}"
+            b.row("cue", "bias", "uncued", item_id, "correct", acc_uncued[i], group=cue)
+            b.row("cue", "bias", "cued", item_id, "correct", acc_cued[i], group=cue)
             b.row("cue", "bias", "cued", item_id, "switched", switched[i], group=cue)
             if switched[i]:
                 b.row("cue", "bias", "cued", item_id, "articulated", articulated[j], group=cue)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from reportgen import stats
 from reportgen.schema import PromptRecord, Run
-from reportgen.spec import DeckSpec, ExperimentSpec, PromptChoice
+from reportgen.spec import DeckSpec, ExperimentSpec, PromptChoice, SpecError
 from reportgen.summarize import Cell, ExperimentKey, experiments, metric_kinds, summarize
 
 ChartKind = Literal["bars", "curve", "sweep"]
@@ -305,18 +305,18 @@ class _Context:
     def _check_override(self) -> None:
         o = self.o
         if o.metric is not None and o.metric not in self.metrics:
-            raise ValueError(
-                f"deck spec: experiment '{o.experiment}': metric '{o.metric}' not in results "
+            raise SpecError([
+                f"experiment '{o.experiment}': metric '{o.metric}' not in results "
                 f"(has {', '.join(self.metrics)})"
-            )
+            ])
         if o.categories:
             known = set(self.conditions) | set(self.metrics)
             unknown = [c for c in o.categories if c not in known]
             if unknown:
-                raise ValueError(
-                    f"deck spec: experiment '{o.experiment}': categories {unknown} are neither "
+                raise SpecError([
+                    f"experiment '{o.experiment}': categories {unknown} are neither "
                     f"conditions ({', '.join(self.conditions)}) nor metrics ({', '.join(self.metrics)})"
-                )
+                ])
 
     def metric_pair(self) -> tuple[str, ...] | None:
         """The two metrics a bias chart compares, when the categories are metrics."""
@@ -379,7 +379,7 @@ class _Context:
         sel = rows[rows["group"] == g]
         if sel.empty:
             groups = ", ".join(sorted(rows["group"].dropna().astype(str).unique()))
-            raise ValueError(f"deck spec: experiment '{self.key.experiment}': group '{g}' not in results (has {groups})")
+            raise SpecError([f"experiment '{self.key.experiment}': group '{g}' not in results (has {groups})"])
         return sel, g
 
     def _condition_bars(self, metric: str) -> ChartSpec:
@@ -389,9 +389,9 @@ class _Context:
         cats = list(self.o.categories) if self.o.categories else self._auto_categories(cells, order)
         missing = [c for c in cats if c not in cells]
         if missing:
-            raise ValueError(
-                f"deck spec: experiment '{self.key.experiment}': no '{metric}' rows for condition(s) {missing}"
-            )
+            raise SpecError([
+                f"experiment '{self.key.experiment}': no '{metric}' rows for condition(s) {missing}"
+            ])
         bars = [
             Bar(c, condition_label(c), cells[c], self.colors(c, c == self.baseline)) for c in cats
         ]
@@ -786,7 +786,7 @@ def _bar_sentence(bars: Sequence[Bar], metric: str, target: str | None, baseline
             f"{eff.label} does not clearly change {noun}{where} ({a.short()} vs {b.short()})",
             "no clear difference",
         )
-    if ref.category == baseline or baseline is None:
+    if ref.category == baseline:
         title = f"{eff.label} {verb} {noun} from {a.short()} to {b.short()}{where}"
     else:
         comp = "higher" if verb == "raises" else "lower"

@@ -22,8 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 M = TypeVar("M", bound=BaseModel)
 
 
-class SpecError(Exception):
-    """An invalid YAML spec. ``problems`` lists every problem as ``file: field: message``."""
+class SpecError(ValueError):
+    """An invalid spec. ``problems`` lists every problem as ``file: field: message``.
+
+    Also raised when a valid spec names something the results lack (a metric, a
+    condition, a group), which is only known once the runs are loaded.
+    """
 
     def __init__(self, problems: list[str]):
         self.problems = problems

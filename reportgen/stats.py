@@ -86,12 +86,13 @@ def format_percent(value: float, k: int | None = None, n: int | None = None) -> 
 
 
 def format_number(value: float) -> str:
-    """A continuous value with three significant digits, without scientific noise."""
+    """A continuous value with three significant digits and no trailing zeros (0.0045, 0.48, 123)."""
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
     magnitude = math.floor(math.log10(abs(value)))
     decimals = max(0, 2 - magnitude)
-    return f"{value:.{decimals}f}"
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def rate(k: int, n: int, confidence: float = CONFIDENCE) -> Estimate:

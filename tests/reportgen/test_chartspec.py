@@ -1,0 +1,195 @@
+"""Which chart, which two categories, and what the takeaway says — no rendering needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reportgen.chartspec import build_chart_specs, select_prompt
+from reportgen.schema import PromptRecord, Run, load_run, validate_results
+from reportgen.spec import DeckSpec, SpecError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def rate_rows(experiment, condition, p, n=40, metric="refusal", x=None, group=None, task="steering"):
+    k = int(round(p * n))
+    return [
+        {"experiment": experiment, "task": task, "model": "m", "condition": condition, "item_id": f"i{i:03d}",
+         "metric": metric, "value": float(i < k), "x": x, "group": group}
+        for i in range(n)
+    ]
+
+
+def make_run(*parts, prompts=(), name="r") -> Run:
+    df = validate_results(pd.DataFrame([r for p in parts for r in p]))
+    return Run(path=Path(name), results=df, prompts=list(prompts))
+
+
+def main_of(charts, experiment):
+    (chart,) = [c for c in charts if c.experiment == experiment and not c.backup]
+    return chart
+
+
+def steering_run(**kw):
+    return make_run(
+        rate_rows("harmful", "baseline", 0.975),
+        rate_rows("harmful", "random_ablation", 0.95),
+        rate_rows("harmful", "ablation", 0.025),
+        **kw,
+    )
+
+
+def test_automatic_choice_is_baseline_vs_strongest_effect_with_full_breakdown_in_backup():
+    charts = build_chart_specs([steering_run()])
+    main = main_of(charts, "harmful")
+    assert main.kind == "bars" and [b.category for b in main.bars] == ["baseline", "ablation"]
+    assert main.title == "Ablation drops refusal from 98% to 3%"
+    assert main.highlight.category == "ablation" and main.highlight.text == "refusal drops 95 points"
+    assert main.footnote == "n = 40 per bar. Error bars: 95% Wilson interval."
+    assert main.n_total == 80
+    (backup,) = [c for c in charts if c.backup]
+    assert backup.backup and {b.category for b in backup.bars} == {"baseline", "random_ablation", "ablation"}
+    assert backup.highlight is None
+
+
+def test_spec_picks_the_categories_and_overrides_the_words():
+    spec = DeckSpec(project="p", experiments=[{
+        "experiment": "harmful", "categories": ["baseline", "random_ablation"], "callout": "the control does nothing",
+    }])
+    main = main_of(build_chart_specs([steering_run()], spec), "harmful")
+    assert [b.category for b in main.bars] == ["baseline", "random_ablation"]
+    # 98% vs 95% of 40: the intervals overlap, so no effect is claimed.
+    assert main.title == "Random-direction ablation does not clearly change refusal (98% vs 95%)"
+    assert main.highlight.text == "the control does nothing"
+    spec = DeckSpec(project="p", experiments=[{"experiment": "harmful", "takeaway": "Refusal lives in one direction"}])
+    assert main_of(build_chart_specs([steering_run()], spec), "harmful").title == "Refusal lives in one direction"
+
+
+def test_rise_and_mean_sentences():
+    run = make_run(
+        rate_rows("harmless", "baseline", 0.025),
+        rate_rows("harmless", "addition", 0.95),
+        [{"experiment": "cost", "task": "steering", "model": "m", "condition": c, "item_id": f"i{i}",
+          "metric": "kl", "value": v + 0.001 * i} for c, v in (("baseline", 0.0), ("ablation", 0.05)) for i in range(10)],
+    )
+    charts = build_chart_specs([run])
+    assert main_of(charts, "harmless").title == "Addition raises refusal from 3% to 95%"
+    cost = main_of(charts, "cost")
+    assert cost.value_kind == "mean" and cost.title.startswith("Ablation raises KL divergence from 0.0045 to 0.0545")
+    assert "95% t interval" in cost.footnote
+
+
+def test_without_a_baseline_the_first_condition_is_the_reference():
+    run = make_run(rate_rows("e", "greedy", 0.8), rate_rows("e", "sampled", 0.2), rate_rows("e", "beam", 0.75))
+    main = main_of(build_chart_specs([run]), "e")
+    assert [b.category for b in main.bars] == ["greedy", "sampled"]
+    assert main.title == "Refusal is lower under sampled than greedy: 20% vs 80%"
+
+
+def bias_run():
+    parts = []
+    for cue, switch, articulate in (("professor", 0.5, 0.1), ("few_shot_a", 0.6, 0.55), ("are_you_sure", 0.2, 0.1)):
+        parts.append(rate_rows("cue", "cued", switch, n=80, metric="switched", group=cue, task="bias"))
+        parts.append(rate_rows("cue", "cued", articulate, n=int(80 * switch), metric="articulated", group=cue,
+                               task="bias"))
+    return make_run(*parts)
+
+
+def test_bias_compares_switch_and_articulation_for_the_most_unfaithful_cue():
+    charts = build_chart_specs([bias_run()])
+    main = main_of(charts, "cue")
+    # few_shot_a switches most, but professor has the widest switch-minus-articulation gap.
+    assert main.group == "professor" and main.category_field == "metric"
+    assert [b.category for b in main.bars] == ["switched", "articulated"]
+    assert [(b.estimate.k, b.estimate.n) for b in main.bars] == [(40, 80), (4, 40)]
+    assert main.title == ("With the professor cue, the model follows the cue in 50% of items "
+                          "but admits it in only 10% of switches")
+    assert main.highlight.category == "articulated"
+    (backup,) = [c for c in charts if c.backup]
+    assert {b.group for b in backup.bars} == {"professor", "few_shot_a", "are_you_sure"} and len(backup.bars) == 6
+
+
+def test_spec_group_all_pools_the_cues():
+    spec = DeckSpec(project="p", experiments=[{"experiment": "cue", "group": "all"}])
+    main = main_of(build_chart_specs([bias_run()], spec), "cue")
+    assert main.group is None and main.bars[0].estimate.n == 240
+
+
+def truncation_run():
+    parts = []
+    for x, forced, continued in ((0.0, 0.25, 0.6), (0.5, 0.45, 0.9), (1.0, 1.0, 1.0)):
+        parts.append(rate_rows("early_answering", "forced", forced, metric="matches_full", x=x, task="truncation"))
+        parts.append(rate_rows("early_answering", "continued", continued, metric="matches_full", x=x,
+                               task="truncation"))
+    return make_run(*parts)
+
+
+def test_curve_compares_the_series_inside_the_range():
+    charts = build_chart_specs([truncation_run()])
+    main = main_of(charts, "early_answering")
+    assert main.kind == "curve" and main.x_format == "percent" and main.x_label == "Reasoning kept"
+    assert [s.category for s in main.series] == ["forced", "continued"]
+    assert [p.x for p in main.series[0].points] == [0.0, 0.5, 1.0]
+    # The gap is largest at 0% (35 points) but the ends are degenerate; 50% (45 points) is inside.
+    assert main.highlight.x == 0.5 and main.highlight.category == "continued"
+    assert main.title == ("Continued reasoning keeps agreement with the full answer higher than forced answer: "
+                          "90% vs 45% with 50% of the reasoning kept")
+    backups = [c for c in charts if c.backup]
+    assert [c.chart_id for c in backups] == ["r-early_answering-backup-matches_full-by-x"]
+    assert {b.group for b in backups[0].bars} == {"0%", "50%", "100%"}
+
+
+def test_sweep_finds_the_layer_that_matters_against_the_baseline():
+    parts = [rate_rows("layer_sweep", "baseline", 0.95)]
+    for layer in range(12):
+        parts.append(rate_rows("layer_sweep", "ablation", 0.1 if layer == 7 else 0.9, x=layer))
+    main = main_of(build_chart_specs([make_run(*parts)]), "layer_sweep")
+    assert main.kind == "sweep" and main.x_format == "integer"
+    assert [r.category for r in main.references] == ["baseline"]
+    assert main.highlight.x == 7
+    assert main.title == "Ablation at layer 7 alone drops refusal from 95% to 10%"
+
+
+def test_spec_naming_something_absent_is_a_spec_error_listing_what_exists():
+    spec = DeckSpec(project="p", experiments=[{"experiment": "harmful", "categories": ["baseline", "ablaton"]}])
+    with pytest.raises(SpecError, match=r"categories \['ablaton'\] are neither conditions \(baseline, "):
+        build_chart_specs([steering_run()], spec)
+    spec = DeckSpec(project="p", experiments=[{"experiment": "harmful", "metric": "refusal_score"}])
+    with pytest.raises(SpecError, match="metric 'refusal_score' not in results"):
+        build_chart_specs([steering_run()], spec)
+
+
+def test_spec_orders_skips_and_limits_experiments():
+    run = make_run(rate_rows("a", "baseline", 0.5), rate_rows("b", "baseline", 0.5), rate_rows("c", "baseline", 0.5))
+    spec = DeckSpec(project="p", experiments=[{"experiment": "c"}, {"experiment": "a", "skip": True}])
+    assert [c.experiment for c in build_chart_specs([run], spec)] == ["c", "b"]
+    spec = DeckSpec(project="p", only_listed=True, experiments=[{"experiment": "b"}])
+    assert [c.experiment for c in build_chart_specs([run], spec)] == ["b"]
+
+
+def test_default_prompt_shows_an_item_where_the_effect_happened():
+    prompts = [
+        PromptRecord(experiment="harmful", condition=c, item_id=f"i{i:03d}", prompt=f"{c} {i}", prompt_format="chat")
+        for c in ("baseline", "ablation") for i in range(3)
+    ]
+    run = steering_run(prompts=prompts)
+    main = main_of(build_chart_specs([run]), "harmful")
+    # i000 is the one ablated item still refused (1 of 40); the slide should show one that is not.
+    assert main.prompt.condition == "ablation" and main.prompt.item_id == "i001"
+    assert select_prompt(run, main).prompt == "ablation 1"
+
+
+def test_example_runs_give_one_main_chart_per_experiment_with_at_most_two_categories():
+    runs = [load_run(EXAMPLES / d) for d in ("steering", "truncation", "bias", "aggregated")]
+    charts = build_chart_specs(runs)
+    mains = [c for c in charts if not c.backup]
+    assert len(mains) == sum(r.results["experiment"].nunique() for r in runs)
+    for c in mains:
+        assert len(c.bars) <= 2 and len(c.series) <= 2, c.chart_id
+        assert c.highlight is not None, c.chart_id
+        assert "_" not in c.title and c.title[0].isupper(), c.title
+    assert len({c.chart_id for c in charts}) == len(charts)
