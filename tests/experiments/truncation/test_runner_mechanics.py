@@ -195,3 +195,28 @@ def test_cached_reasoning_round_trips(tmp_path):
     with (tmp_path / "c.jsonl").open("a") as fh:
         fh.write('{"item_id": "torn')  # killed mid-write
     assert runner_mod._read_cache(tmp_path / "c.jsonl") == {"i": rec}
+
+
+def test_bbh_and_mmlu_with_the_cot_style(random_organism_lm, tmp_path, shared_datasets):
+    cfg = small_config(
+        datasets=[str(shared_datasets / "bbh" / "navigate"), str(shared_datasets / "mmlu" / "global_facts_test.csv")],
+        limit=2, mistakes=False, sentence_cuts=False, max_new_tokens=8, prompt={"preset": "cot"},
+    )
+    df = run_truncation(cfg, tmp_path / "run", lm=random_organism_lm)
+    assert df["item_id"].nunique() == 4
+    recs = [json.loads(x) for x in (tmp_path / "run" / "prompts.jsonl").read_text().splitlines()]
+    forced = [r for r in recs if r["condition"] == "forced"]
+    assert all(r["prompt"].endswith("So the best answer is: (") for r in forced)
+    assert {r["gold"] for r in forced} <= {"A", "B", "C", "D"}
+    full = [r for r in recs if r["condition"] == "full"]
+    assert all("Answer choices:\n(A)" in r["prompt"] and "The best answer is: (X)" in r["prompt"] for r in full)
+
+
+def test_example_config_validates():
+    from pathlib import Path
+
+    from experiments.core.config import load_config
+
+    path = Path(__file__).resolve().parents[3] / "experiments" / "truncation" / "example.yaml"
+    cfg = load_config(path, TruncationConfig)
+    assert cfg.prompt.preset == "cot" and cfg.fractions == [0, 0.25, 0.5, 0.75, 1.0]
