@@ -248,7 +248,14 @@ def fit_text(text: str, height: float, sizes: Sequence[int], width: float = CONT
 
 def fit_title(text: str, height: float = TITLE_H, sizes: Sequence[int] = TITLE_SIZES,
               max_lines: int = 2) -> tuple[int, str]:
-    """Title size: the largest at which the title takes at most two lines."""
+    """Title size: one line if that needs at most two steps down, else up to ``max_lines``.
+
+    A title that almost fits on one line reads better slightly smaller than with a
+    single word left on a second line.
+    """
+    for size in sizes[:3]:
+        if estimate_lines(text, CONTENT_W, size) == 1:
+            return size, text
     return fit_text(text, height, sizes, max_lines=max_lines, min_size=16)
 
 
