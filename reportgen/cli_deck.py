@@ -21,7 +21,16 @@ from reportgen.spec import SpecError
 
 def _runs(run_dirs: list[Path]) -> list[Run]:
     # load_run raises ResultsError listing every problem; main() turns it into exit 2.
-    return [load_run(d) for d in run_dirs]
+    runs = [load_run(d) for d in run_dirs]
+    seen: dict[str, Path] = {}
+    for run in runs:
+        if run.run_id in seen:
+            # Charts, notes and measured claims are keyed by run id; two runs sharing one
+            # would silently borrow each other's provenance.
+            raise UserError(f"{run.path} and {seen[run.run_id]} have the same run id '{run.run_id}' "
+                            "(run.json 'run_id'); give each run its own")
+        seen[run.run_id] = run.path
+    return runs
 
 
 @app.command("deck")

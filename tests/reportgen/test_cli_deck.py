@@ -83,3 +83,9 @@ def test_abstract_hypothetical_then_measured(monkeypatch, capsys, tmp_path):
     assert "hypothetical)*" not in text and "## Hypothesis vs measured" in text
     code, _, err = run_cli(monkeypatch, capsys, "abstract", spec, "--results", "-o", measured)
     assert code == 2 and "--results needs at least one RUN_DIR" in err
+
+
+def test_two_runs_with_one_run_id_are_refused(monkeypatch, capsys, tmp_path, make_run):
+    a, b = make_run("a", run_id="same"), make_run("b", run_id="same")
+    code, _, err = run_cli(monkeypatch, capsys, "deck", a, b, "-o", tmp_path / "d.pptx")
+    assert code == 2 and "same run id 'same'" in err

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from reportgen import deckspec as ds
 from reportgen.chartspec import build_chart_specs
 from reportgen.recap import Glossary, Takeaways
@@ -54,9 +56,11 @@ def _record(text: str, completion: str = "ok") -> PromptRecord:
                         prompt_format="completion")
 
 
-def test_long_prompt_continues_on_further_slides_and_never_overflows():
-    text = "".join(f"step {i}: " + "lorem ipsum " * (i % 13) + ("\r\n" if i % 3 else "\t") for i in range(900))
-    text = (text * 3)[:20_000]
+MULTILINE = "".join(f"step {i}: " + "lorem ipsum " * (i % 13) + ("\r\n" if i % 3 else "\t") for i in range(900))
+
+
+@pytest.mark.parametrize("text", [(MULTILINE * 3)[:20_000], "x" * 20_000], ids=["multiline", "one-line"])
+def test_long_prompt_continues_on_further_slides_and_never_overflows(text):
     slides = ds.prompt_slides(_record(text, completion="final answer"), "Prompt: e · ablation · item 7", "notes")
     assert len(slides) > 3
     assert [s.title for s in slides][-1].endswith(f"(cont. {len(slides)}/{len(slides)})")
