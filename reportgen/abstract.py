@@ -161,6 +161,12 @@ def build_context(
     With ``runs``, every claim that has a ``measure`` is measured (an unmeasurable
     claim is an error naming it, not a silent fall-back to the guess); claims without
     a measure keep their hypothetical value.
+
+    Keys (templates and :func:`reportgen.lint.lint_abstract` rely on them): ``title``,
+    ``authors``, ``banner`` (any hypothetical number shown), ``generated``, ``abstract``,
+    ``key_numbers`` (label/value/interval/n/source; source starts with "hypothetical"
+    or "measured"), ``comparison`` (label/hypothesis/measured/delta/verdict),
+    ``show_verdicts``, ``interesting``, ``checks``, ``prompt`` (caption/block[/completion]).
     """
     numbers: dict[str, str] = {}
     key_numbers: list[dict[str, str]] = []
