@@ -204,7 +204,7 @@ def build_context(
         if claim.expect is not None:
             side = "above" if claim.expect.above is not None else "below"
             rule = f"{side} {format_quantity(claim.expect.threshold.value, unit, claim.is_difference)}"
-            line = f"**{claim.label}** is interesting if it is {rule} (the whole 95% interval)"
+            line = f"**{claim.label}**: interesting if the whole 95% interval is {rule}"
             if measured is not None:
                 line += f": measured {measured.text()} ({measured.interval()}) → **{verdict_text}**"
             elif claim.hypothetical is not None:
