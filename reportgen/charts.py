@@ -230,10 +230,11 @@ def _draw_bars(ax: Axes, spec: ChartSpec) -> None:
         # Room for the callout beside the bars, on the side of the highlighted bar so the
         # arrow never crosses the other bar.
         if spec.highlight is not None:
+            gutter = _callout_gutter(ax, spec.highlight.text, hi - lo, width)
             if side == "right":
-                hi += 1.3
+                hi += gutter
             else:
-                lo -= 1.3
+                lo -= gutter
         ax.set_xlim(lo, hi)
         if spec.highlight is not None:
             _bar_callout(ax, spec, positions, width, side)
@@ -266,6 +267,27 @@ def _callout_side(spec: ChartSpec) -> str:
     return "left" if idx == 0 and len(spec.bars) > 1 else "right"
 
 
+def _callout_gutter(ax: Axes, text: str, span: float, width: float) -> float:
+    """Data units to add beside the bars so the callout text fits, and no more.
+
+    The text starts ``gap`` units past the plain x-limit and is ``w_in`` inches wide; the
+    axes are ``axes_in`` inches for ``span + gutter`` units, hence the closed form.
+    """
+    w_in = _text_size(ax, _wrap(text, 22).splitlines(), SIZES["callout"])[0] * _axes_width_in(ax)
+    axes_in = _axes_width_in(ax)
+    gap = _CALLOUT_OFFSET + width / 2 - 0.6
+    share = min(w_in / axes_in, 0.6)
+    return (gap + share * span) / (1 - share) + 0.08
+
+
+def _axes_width_in(ax: Axes) -> float:
+    return ax.get_position().width * ax.figure.get_size_inches()[0]
+
+
+#: Distance (data units) from the highlighted bar's edge to its callout text.
+_CALLOUT_OFFSET = 0.45
+
+
 def _bar_callout(ax: Axes, spec: ChartSpec, positions: list[float], width: float, side: str) -> None:
     h = spec.highlight
     assert h is not None
@@ -280,7 +302,7 @@ def _bar_callout(ax: Axes, spec: ChartSpec, positions: list[float], width: float
     y_target = e.value * 0.8 if abs(e.value) > 0.25 * (ymax - ymin) else e.value
     y_target = max(y_target, ymin + 0.02 * (ymax - ymin))
     y_text = min(max(y_target + 0.18 * (ymax - ymin), ymin + 0.2 * (ymax - ymin)), ymin + 0.8 * (ymax - ymin))
-    x_text = positions[idx] + (0.45 if side == "right" else -0.45) + (width / 2 * (1 if side == "right" else -1))
+    x_text = positions[idx] + (_CALLOUT_OFFSET + width / 2) * (1 if side == "right" else -1)
     ax.annotate(
         _wrap(h.text, 22), xy=(x_edge, y_target), xytext=(x_text, y_text),
         ha="left" if side == "right" else "right", va="center", fontsize=SIZES["callout"],
