@@ -112,7 +112,7 @@ def next_token_choice(model: PreTrainedModel, tok: PreTrainedTokenizerBase, prom
 
 
 # ------------------------------------------------------------------ measurements
-def measure_refusal(model, tok, n: int = 64, seed: int = 0) -> list[Measured]:
+def measure_refusal(model, tok, n: int = 48, seed: int = 0) -> list[Measured]:
     out = []
     for kind, key in (("harmful", "refusal.harmful"), ("harmless", "refusal.harmless")):
         items = refusal_instructions(kind, "eval", n=n, seed=seed)
