@@ -631,8 +631,3 @@ def slide_words(slide: Slide, include_prompts: bool = False) -> str:
     if isinstance(slide, PromptSlide):
         return slide.title + ("\n" + "\n".join(p.text for p in slide.panels) if include_prompts else "")
     return "\n".join((slide.title, *slide.columns, *(" ".join(r) for r in slide.rows), slide.footnote))
-
-
-# Earlier private names, still imported by reportgen.weekly and reportgen.lint.
-_bullets = bullet_slides
-_slide_words = slide_words

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportgen.chartspec import ChartSpec
-from reportgen.deckspec import ChartSlide, Deck, GlossarySlide, PromptSlide, _slide_words
+from reportgen.deckspec import ChartSlide, Deck, GlossarySlide, PromptSlide, slide_words
 from reportgen.recap import Glossary
 
 #: Terms of the trade that a deck should define (in its glossary) before using.
@@ -155,7 +155,7 @@ def lint_jargon(deck: Deck, glossary: Glossary | None) -> list[Finding]:
     for number, slide in enumerate(deck.slides, start=1):
         if isinstance(slide, GlossarySlide):
             continue  # definitions may use other terms; they are not the deck's claims
-        text = _slide_words(slide, include_prompts=False)
+        text = slide_words(slide, include_prompts=False)
         for term in jargon_in(text):
             key = term.lower()
             if key in reported or any(key == d or key in d or d in key for d in defined):

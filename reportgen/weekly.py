@@ -222,7 +222,7 @@ def write_report(
     from reportgen.chartspec import build_chart_specs
     from reportgen.deck import render_deck
     from reportgen.deckspec import Deck, build_deck
-    from reportgen.deckspec import _bullets as bullet_slides
+    from reportgen.deckspec import bullet_slides
     from reportgen.lint import lint_abstract, lint_deck
     from reportgen.recap import load_glossary, load_takeaways, write_takeaways
     from reportgen.report_md import deck_markdown
