@@ -460,7 +460,8 @@ def _point_callout(ax: Axes, spec: ChartSpec, obstacles: np.ndarray,
     """
     h = spec.highlight
     assert h is not None and h.x is not None
-    s = next((s for s in spec.series if s.category == h.category), spec.series[0] if spec.series else None)
+    s = next((s for s in spec.series if s.category == h.category and (h.group is None or s.group == h.group)),
+             spec.series[0] if spec.series else None)
     if s is None:
         return
     p = min(s.points, key=lambda p: abs(p.x - h.x))  # type: ignore[operator]

@@ -29,105 +29,49 @@ import pandas as pd
 from reportgen import stats
 from reportgen.schema import PromptRecord, Run
 from reportgen.spec import DeckSpec, ExperimentSpec, PromptChoice, SpecError
-from reportgen.summarize import Cell, ExperimentKey, experiments, metric_kinds, summarize
+from reportgen.chartwords import (
+    METRIC_CATEGORY_LABELS,
+    bar_sentence,
+    breakdown_sentence,
+    condition_label,
+    curve_sentence,
+    experiment_label,
+    footnote_text,
+    format_x,
+    group_breakdown_sentence,
+    group_label,
+    group_phrase,
+    humanize,
+    infer_x_format,
+    metric_axis,
+    metric_noun,
+    pair_sentence,
+    sweep_sentence,
+    x_breakdown_sentence,
+)
+from reportgen.summarize import ExperimentKey, experiments, metric_kinds, summarize
 
 ChartKind = Literal["bars", "curve", "sweep"]
 CategoryField = Literal["condition", "metric"]
 
-# ------------------------------------------------------------------ vocabulary
+# ------------------------------------------------------------------ decisions
 
 #: Conditions that serve as the reference a change is measured from, by preference.
-BASELINE_NAMES = ("baseline", "control", "unsteered", "uncued", "no_cue", "original", "clean", "none")
+BASELINE_NAMES = ("baseline", "control", "unsteered", "uncued", "no_cue", "original", "clean", "none",
+                  "continued", "flipped")
 #: Metrics that usually carry an experiment's message, by preference.
-PRIMARY_METRICS = ("refusal", "matches_full", "switched", "changed", "correct", "articulated")
+PRIMARY_METRICS = ("refusal", "matches_full", "switched", "changed", "answer_changed", "correct", "articulated",
+                   "cross_entropy", "kl", "refusal_score")
+#: Bookkeeping metrics: counted in footnotes and tables, never given a chart of their own.
+DIAGNOSTIC_METRICS = ("parse_failure", "excluded", "judge_parse_failure", "articulated_rules")
 #: Pairs of metrics compared as the two categories of one chart (bias: does it say so?).
 METRIC_PAIRS = (("switched", "articulated"), ("changed", "articulated"))
-
-#: Display names: plain words on the slide instead of column values.
-CONDITION_LABELS = {
-    "baseline": "Baseline",
-    "ablation": "Ablation",
-    "random_ablation": "Random-direction ablation",
-    "addition": "Addition",
-    "orthogonalized": "Orthogonalised weights",
-    "orthogonalised": "Orthogonalised weights",
-    "forced": "Forced answer",
-    "continued": "Continued reasoning",
-    "mistake": "Added mistake",
-    "cued": "Cued",
-    "uncued": "Uncued",
-}
-#: Metric nouns as a sentence uses them ("Ablation drops refusal from …").
-METRIC_NOUNS = {
-    "refusal": "refusal",
-    "refusal_score": "refusal score",
-    "kl": "KL divergence",
-    "cross_entropy": "cross-entropy",
-    "matches_full": "agreement with the full answer",
-    "correct": "accuracy",
-    "switched": "switch rate",
-    "changed": "decision change rate",
-    "articulated": "articulation rate",
-    "parse_failure": "parse failures",
-}
-#: Axis labels (short).
-METRIC_AXIS = {
-    "refusal": "Refusal",
-    "refusal_score": "Refusal score (log-odds)",
-    "kl": "KL divergence",
-    "matches_full": "Matches full answer",
-    "correct": "Accuracy",
-    "switched": "Switched to cued answer",
-    "changed": "Decision changed",
-    "articulated": "Articulated",
-}
-#: Category labels when the categories are metrics.
-METRIC_CATEGORY_LABELS = {
-    "switched": "Switch rate",
-    "changed": "Decision changes",
-    "articulated": "Articulation rate\n(among switches)",
-}
-EXPERIMENT_LABELS = {
-    "harmful": "Harmful prompts",
-    "harmless": "Harmless prompts",
-    "layer_sweep": "Layer-window ablation sweep",
-    "early_answering": "Early answering",
-    "adding_mistakes": "Adding mistakes",
-    "cue": "Cue bias",
-    "attribute": "Attribute counterfactuals",
-}
 
 #: Okabe & Ito (2008) colour-blind-safe palette, in the order categories receive it;
 #: a baseline is drawn in neutral grey so the eye goes to the manipulated condition.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 BASELINE_COLOR = "#8A8A8A"
 
-
-def group_label(name: str) -> str:
-    """A group as shown on an axis or in a sentence: ``net_income`` → ``net income``."""
-    return re.sub(r"_+", " ", str(name)).strip()
-
-
-def humanize(name: str) -> str:
-    """``random_ablation`` → ``Random ablation`` for names without a display label."""
-    text = re.sub(r"[_\-]+", " ", str(name)).strip()
-    return text[:1].upper() + text[1:] if text else str(name)
-
-
-def condition_label(name: str) -> str:
-    return CONDITION_LABELS.get(name, humanize(name))
-
-
-def metric_noun(name: str) -> str:
-    return METRIC_NOUNS.get(name, humanize(name).lower())
-
-
-def metric_axis(name: str) -> str:
-    return METRIC_AXIS.get(name, humanize(name))
-
-
-def experiment_label(name: str) -> str:
-    return EXPERIMENT_LABELS.get(name, humanize(name))
 
 
 # ------------------------------------------------------------------ the chart spec
@@ -157,6 +101,7 @@ class Series:
     label: str
     points: tuple[Point, ...]
     color: str
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -338,8 +283,9 @@ class _Context:
         for m in PRIMARY_METRICS:
             if m in self.metrics:
                 return m
-        rates = [m for m in self.metrics if self.kinds.get((self.key.experiment, m)) == "rate"]
-        return rates[0] if rates else self.metrics[0]
+        useful = [m for m in self.metrics if m not in DIAGNOSTIC_METRICS] or self.metrics
+        rates = [m for m in useful if self.kinds.get((self.key.experiment, m)) == "rate"]
+        return rates[0] if rates else useful[0]
 
     def rows(self, metric: str) -> pd.DataFrame:
         return self.df[self.df["metric"] == metric]
@@ -396,7 +342,7 @@ class _Context:
             Bar(c, condition_label(c), cells[c], self.colors(c, c == self.baseline)) for c in cats
         ]
         target = self._highlight_target(cats)
-        title, callout = _bar_sentence(bars, metric, target, self.baseline, group)
+        title, callout = bar_sentence(bars, metric, target, self.baseline, group)
         highlight = Highlight(target, self.o.callout or callout) if target else None
         chart = self._chart(
             "main", metric, "bars", title,
@@ -433,11 +379,12 @@ class _Context:
         cats = [m for m in pair if m in cells]
         bars = [Bar(m, METRIC_CATEGORY_LABELS.get(m, humanize(m)), cells[m], self.colors(m)) for m in cats]
         target = self.o.highlight or cats[-1]
-        title, callout = _pair_sentence(bars, group, self.key.experiment)
+        title, callout = pair_sentence(bars, group, self.key.experiment)
         highlight = Highlight(target, self.o.callout or callout)
         caption = f"{experiment_label(self.key.experiment)}: " + " vs ".join(metric_noun(m) for m in cats)
         if group:
-            caption += f", {_group_phrase(group)}" + ("; other groups in backup" if self.has_group else "")
+            kind_of = "attributes" if "attribute" in self.key.experiment else "cues" if self.key.task == "bias" else "groups"
+            caption += f", {group_phrase(group)}" + (f"; other {kind_of} in backup" if self.has_group else "")
         chart = self._chart(
             "main", first, "bars", title, caption=caption, bars=bars, highlight=highlight,
             categories=tuple(cats), group=group, category_field="metric",
@@ -450,40 +397,53 @@ class _Context:
         rows, group = self._group_filter(self.rows(metric), metric)
         with_x = rows[rows["x"].notna()]
         without_x = rows[rows["x"].isna()]
-        series_cells = summarize(with_x, by=("condition", "x"))
-        by_cond: dict[str, list[Point]] = {}
-        for c in series_cells:
-            by_cond.setdefault(str(c.condition), []).append(Point(float(c.x), c.estimate))  # type: ignore[arg-type]
-        order = [c for c in self.conditions if c in by_cond]
+        # A group that varies within a condition along x (a sweep's window widths) makes
+        # separate lines; pooling them would average different interventions.
+        split = bool(self.has_group and group is None
+                     and with_x.groupby("condition")["group"].nunique(dropna=False).max() > 1)
+        by_key: dict[tuple[str, str | None], list[Point]] = {}
+        for c in summarize(with_x, by=("condition", "group", "x") if split else ("condition", "x")):
+            by_key.setdefault((str(c.condition), c.group), []).append(Point(float(c.x), c.estimate))  # type: ignore[arg-type]
+        order = sorted(by_key, key=lambda k: self.conditions.index(k[0]) if k[0] in self.conditions else 99)
         if self.o.categories:
-            cats = [c for c in self.o.categories if c in by_cond]
+            keys = [k for c in self.o.categories for k in order if k[0] == c][:2]
         else:
-            cats = self._auto_series(by_cond, order)
-        series = [
-            Series(c, condition_label(c), tuple(by_cond[c]), self.colors(c, c == self.baseline and kind == "curve"))
-            for c in cats
-        ]
-        refs = [
-            Reference(c.condition or "reference", condition_label(c.condition or "reference"), c.estimate)
-            for c in summarize(without_x, by=("condition",))
-        ] if kind == "sweep" else []
-        x_names = self._x_names(with_x) if kind == "sweep" else {}
-        x_format = _x_format(series)
+            keys = self._auto_series(by_key, order)
+        series = []
+        for cond, grp in keys:
+            label = condition_label(cond) + (f", {group_label(grp)}" if split and grp else "")
+            series.append(Series(cond, label, tuple(by_key[(cond, grp)]), self.colors(label), grp))
+        refs: list[Reference] = []
+        ref_source = None
         if kind == "sweep":
-            title, callout, hx, target = _sweep_sentence(series, refs, metric, x_names)
+            refs = [Reference(c.condition or "reference", condition_label(c.condition or "reference"), c.estimate)
+                    for c in summarize(without_x, by=("condition",))]
+            if not refs:
+                refs, ref_source = self._borrowed_reference(metric, with_x)
+        x_names = self._x_names(with_x) if kind == "sweep" else {}
+        x_format = infer_x_format(series)
+        hgroup = None
+        if kind == "sweep":
+            title, callout, hx, target, hgroup = sweep_sentence(series, refs, metric, x_names)
         else:
-            title, callout, hx, target = _curve_sentence(series, metric, self.x_label(kind), x_format)
-        if self.o.highlight and self.o.highlight in cats:
+            title, callout, hx, target = curve_sentence(series, metric, self.x_label(kind), x_format)
+            hgroup = next((s.group for s in series if s.category == target), None)
+        if self.o.highlight and self.o.highlight in {k[0] for k in keys}:
             target = self.o.highlight
-        highlight = Highlight(target, self.o.callout or callout, x=hx) if target else None
+        highlight = Highlight(target, self.o.callout or callout, x=hx, group=hgroup) if target else None
         caption = f"{experiment_label(self.key.experiment)}: {metric_noun(metric)} by {self.x_label(kind).lower()}"
-        if len(series) == 2:
+        if len(series) == 2 and series[0].category == series[1].category and split:
+            caption += f", {condition_label(series[0].category).lower()} of a {group_label(series[0].group or '')}" \
+                       f" vs a {group_label(series[1].group or '')}"
+        elif len(series) == 2:
             caption += f", {series[0].label.lower()} vs {series[1].label.lower()}"
         if group:
-            caption += f", {group}"
+            caption += f", {group_label(group)}"
+        if ref_source:
+            caption += f"; {refs[0].label.lower()} measured in '{ref_source}'"
         chart = self._chart(
             "main", metric, kind, title, caption=caption, series=series, references=refs,
-            highlight=highlight, categories=tuple(cats), group=group,
+            highlight=highlight, categories=tuple(dict.fromkeys(k[0] for k in keys)), group=group,
         )
         chart.x_label = self.x_label(kind)
         chart.x_format = x_format
@@ -491,11 +451,38 @@ class _Context:
         chart.prompt = self._prompt_choice(metric, target, [], x=hx)
         return chart
 
+    def _borrowed_reference(self, metric: str, with_x: pd.DataFrame) -> tuple[list[Reference], str | None]:
+        """A sweep without its own baseline borrows the baseline measured on the same items
+        in another experiment of the run (the steering runner measures it once, in
+        ``harmful``), so the chart still shows what the sweep is compared with."""
+        df = self.run.results
+        items = set(with_x["item_id"].astype(str)) if "item_id" in with_x.columns else set()
+        best: tuple[int, str, str] | None = None
+        for name in BASELINE_NAMES:
+            cand = df[(df["condition"] == name) & (df["metric"] == metric) & (df["model"] == self.key.model)
+                      & (df["experiment"] != self.key.experiment)]
+            if "x" in cand.columns:
+                cand = cand[cand["x"].isna()]
+            for exp, part in cand.groupby("experiment", sort=False):
+                overlap = len(items & set(part["item_id"].astype(str))) if "item_id" in part.columns else 0
+                if overlap and (best is None or overlap > best[0]):
+                    best = (overlap, str(exp), name)
+            if best:
+                break
+        if best is None:
+            return [], None
+        _, exp, name = best
+        part = df[(df["experiment"] == exp) & (df["condition"] == name) & (df["metric"] == metric)
+                  & (df["model"] == self.key.model)]
+        (cell,) = summarize(part, by=())
+        return [Reference(name, condition_label(name), cell.estimate)], exp
+
     def x_label(self, kind: ChartKind) -> str:
         if self.key.task == "truncation":
             return "Reasoning kept"
         if kind == "sweep":
-            return "Layer"
+            windows = "group" in self.df.columns and self.df["group"].astype(str).str.contains("window").any()
+            return "First layer of the window" if windows else "Layer"
         return "x"
 
     def _x_names(self, rows: pd.DataFrame) -> dict[float, str]:
@@ -503,7 +490,7 @@ class _Context:
         if "group" not in rows.columns or rows["group"].isna().all():
             return {}
         pairs = rows.loc[:, ["x", "group"]].dropna().drop_duplicates()
-        if pairs["x"].duplicated().any():
+        if pairs["x"].duplicated().any() or pairs["group"].duplicated().any():
             return {}
         return {float(x): str(g) for x, g in pairs.itertuples(index=False)}
 
@@ -517,18 +504,19 @@ class _Context:
         strongest = max(others, key=lambda c: abs(cells[c].value - cells[base].value))
         return [base, strongest]
 
-    def _auto_series(self, by_cond: dict[str, list[Point]], order: list[str]) -> list[str]:
+    def _auto_series(self, by_key: dict[tuple[str, str | None], list[Point]],
+                     order: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """All lines when there are two or fewer; else the baseline and the line furthest from it."""
         if len(order) <= 2:
             return order
-        base = self.baseline if self.baseline in order else order[0]
+        base = next((k for k in order if k[0] == self.baseline), order[0])
 
-        def gap(c: str) -> float:
-            ref = {p.x: p.estimate.value for p in by_cond[base]}
-            diffs = [abs(p.estimate.value - ref[p.x]) for p in by_cond[c] if p.x in ref]
+        def gap(k: tuple[str, str | None]) -> float:
+            ref = {p.x: p.estimate.value for p in by_key[base]}
+            diffs = [abs(p.estimate.value - ref[p.x]) for p in by_key[k] if p.x in ref]
             return sum(diffs) / len(diffs) if diffs else 0.0
 
-        strongest = max((c for c in order if c != base), key=gap)
-        return [base, strongest]
+        return [base, max((k for k in order if k != base), key=gap)]
 
     def _highlight_target(self, cats: list[str]) -> str | None:
         if self.o.highlight:
@@ -559,7 +547,7 @@ class _Context:
                 out.append(self._condition_breakdown(metric))
         shown = set(main.categories) if main.category_field == "metric" else {main.metric}
         for m in self.metrics:
-            if m in shown:
+            if m in shown or m in DIAGNOSTIC_METRICS:
                 continue
             kind = self.form(m)
             chart = self._condition_breakdown(m) if kind == "bars" else self._lines_backup(m, kind)
@@ -578,7 +566,7 @@ class _Context:
             cond = str(c.condition)
             bars.append(Bar(cond, condition_label(cond), c.estimate, self.colors(cond, cond == self.baseline), c.group))
         conds = list(dict.fromkeys(b.category for b in bars))
-        title = _breakdown_sentence(bars, metric, self.baseline)
+        title = breakdown_sentence(bars, metric, self.baseline)
         caption = f"{experiment_label(self.key.experiment)}: {metric_noun(metric)}, every condition"
         if self.has_group:
             caption += " by group"
@@ -598,7 +586,7 @@ class _Context:
         order = {m: i for i, m in enumerate(pair)}
         groups = list(dict.fromkeys(b.group for b in bars))
         bars.sort(key=lambda b: (groups.index(b.group), order.get(b.category, 99)))
-        title = _group_breakdown_sentence(bars, pair)
+        title = group_breakdown_sentence(bars, pair)
         caption = f"{experiment_label(self.key.experiment)}: " + " vs ".join(metric_noun(m) for m in pair) + " by group"
         return self._chart(
             f"backup-{'-'.join(pair)}-by-group", pair[0], "bars", title, caption=caption, bars=bars,
@@ -615,13 +603,13 @@ class _Context:
         for c in summarize(rows, by=("condition", "x")):
             cond = str(c.condition)
             bars.append(Bar(cond, condition_label(cond), c.estimate, self.colors(cond, cond == self.baseline),
-                            _format_x(float(c.x), fmt)))  # type: ignore[arg-type]
+                            format_x(float(c.x), fmt)))  # type: ignore[arg-type]
         xs = sorted({float(c) for c in rows["x"]})
-        xorder = {_format_x(x, fmt): i for i, x in enumerate(xs)}
+        xorder = {format_x(x, fmt): i for i, x in enumerate(xs)}
         conds = list(dict.fromkeys(b.category for b in bars))
         bars.sort(key=lambda b: (xorder[b.group or ""], conds.index(b.category)))
         xl = self.x_label("curve").lower()
-        title = _x_breakdown_sentence(bars, conds, xs, fmt, xl)
+        title = x_breakdown_sentence(bars, conds, xs, fmt, xl)
         caption = f"{experiment_label(self.key.experiment)}: {metric_noun(metric)} per {xl} (clusters) and condition"
         return self._chart(
             f"backup-{metric}-by-x", metric, "bars", title, caption=caption, bars=bars, backup=True,
@@ -670,7 +658,9 @@ class _Context:
             kind=kind,
             title=(o.takeaway or title) if main else title,
             caption=(o.caption or caption) if main else caption,
-            footnote=_footnote(bars, series, references, kind),
+            footnote=footnote_text(bars, series, references, kind) + self._parse_failure_note(
+                [b.category for b in bars] + [s.category for s in series], category_field, group,
+                {p.x for s in series for p in s.points}),
             value_kind=value_kind,
             y_label=y_label or metric_axis(metric),
             bars=bars,
@@ -684,6 +674,29 @@ class _Context:
             group=group,
         )
         return chart
+
+    def _parse_failure_note(self, categories: Sequence[str], category_field: CategoryField,
+                            group: str | None, xs: set[float]) -> str:
+        """' Parse failures: 3 of 240 (counted as outcomes).' for the cells a chart shows.
+
+        Runners count an unparseable answer as an outcome (e.g. not matching) instead of
+        dropping it; the footnote says how many there were so nobody has to ask.
+        """
+        rows = self.df[self.df["metric"] == "parse_failure"]
+        if rows.empty or "value" not in rows.columns:
+            return ""
+        if category_field == "condition":
+            rows = rows[rows["condition"].isin(categories)]
+        if group is not None and "group" in rows.columns:
+            rows = rows[rows["group"] == group]
+        if xs and "x" in rows.columns:
+            rows = rows[rows["x"].isin(xs)]
+        if rows.empty:
+            return ""
+        k = int(rows["value"].sum())
+        if k == 0:
+            return ""
+        return f" Parse failures: {k} of {len(rows)} (counted as outcomes, not dropped)."
 
     def _prompt_choice(self, metric: str, target: str | None, bars: Sequence[Bar], *,
                        x: float | None = None, want: float | None = None,
@@ -743,276 +756,8 @@ def select_prompt(run: Run, chart: ChartSpec) -> PromptRecord | None:
     return None
 
 
-# ------------------------------------------------------------------ words
-
-
 def _baseline(conditions: Sequence[str]) -> str | None:
     for name in BASELINE_NAMES:
         if name in conditions:
             return name
     return None
-
-
-def _group_phrase(group: str) -> str:
-    return group_label(group)
-
-
-def _delta_words(a: stats.Estimate, b: stats.Estimate) -> tuple[str, str]:
-    """('drops'|'raises'|'', magnitude) for the change from a to b."""
-    if a.overlaps(b):
-        return "", ""
-    verb = "raises" if b.value > a.value else "drops"
-    if a.kind == "rate":
-        mag = f"{abs(b.value - a.value) * 100:.0f} points"
-    else:
-        mag = f"by {stats.format_number(abs(b.value - a.value))}"
-    return verb, mag
-
-
-def _bar_sentence(bars: Sequence[Bar], metric: str, target: str | None, baseline: str | None,
-                  group: str | None) -> tuple[str, str]:
-    """Takeaway title and callout for a condition bar chart."""
-    noun = metric_noun(metric)
-    where = f" ({group})" if group else ""
-    if len(bars) == 1:
-        b = bars[0]
-        return f"{humanize(noun)} is {b.estimate.short()} under {b.label.lower()}{where}", b.estimate.short()
-    ref = next((b for b in bars if b.category != target), bars[0])
-    eff = next((b for b in bars if b.category == target), bars[-1])
-    a, b = ref.estimate, eff.estimate
-    verb, mag = _delta_words(a, b)
-    if not verb:
-        return (
-            f"{eff.label} does not clearly change {noun}{where} ({a.short()} vs {b.short()})",
-            "no clear difference",
-        )
-    if ref.category == baseline:
-        title = f"{eff.label} {verb} {noun} from {a.short()} to {b.short()}{where}"
-    else:
-        comp = "higher" if verb == "raises" else "lower"
-        title = f"{humanize(noun)} is {comp} under {eff.label.lower()} than {ref.label.lower()}: {b.short()} vs {a.short()}{where}"
-    return title, f"{noun} {'rises' if verb == 'raises' else 'drops'} {mag}"
-
-
-def _pair_sentence(bars: Sequence[Bar], group: str | None, experiment: str) -> tuple[str, str]:
-    """Takeaway for two metrics side by side (switch rate vs articulation rate)."""
-    cats = [b.category for b in bars]
-    attribute = "attribute" in experiment or "counterfactual" in experiment
-    if len(bars) == 1:
-        b = bars[0]
-        lead = f"{_group_lead(group, attribute)}, " if group else ""
-        return _sentence_case(f"{lead}{metric_noun(b.category)} is {b.estimate.short()}"), b.estimate.short()
-    a, b = bars[0].estimate, bars[1].estimate
-    if cats[0] in ("switched", "changed") and cats[1] == "articulated":
-        if attribute:
-            subject = f"flipping {group_label(group)} changes the decision" if group else "flipping an attribute changes the decision"
-            admit, unit, lead = "the reasoning admits it", "changes", ""
-        else:
-            subject = "the model follows the cue"
-            admit, unit = "admits it", "switches"
-            lead = f"{_group_lead(group, attribute)}, " if group else ""
-        if b.value < a.value and not a.overlaps(b):
-            title = f"{lead}{subject} in {a.short()} of items but {admit} in only {b.short()} of {unit}"
-            callout = "the reasoning rarely says why" if b.value < 0.25 else f"{(a.value - b.value) * 100:.0f} points lower"
-        else:
-            title = f"{lead}{subject} in {a.short()} of items and {admit} in {b.short()} of {unit}"
-            callout = "the reasoning mostly says why" if b.value >= 0.5 else "admitted in some cases"
-        return _sentence_case(title), callout
-    lead = f"{_group_lead(group, attribute)}, " if group else ""
-    na, nb = metric_noun(cats[0]), metric_noun(cats[1])
-    if a.overlaps(b):
-        return _sentence_case(f"{lead}{na} and {nb} do not clearly differ ({a.short()} vs {b.short()})"), "no clear difference"
-    comp = "higher" if b.value > a.value else "lower"
-    return (
-        _sentence_case(f"{lead}{nb} is {comp} than {na}: {b.short()} vs {a.short()}"),
-        f"{abs(b.value - a.value) * 100:.0f} points {comp}" if b.kind == "rate" else comp,
-    )
-
-
-def _group_lead(group: str | None, attribute: bool) -> str:
-    """'With the professor cue' / 'For nationality' — the group a main chart shows."""
-    g = group_label(group or "")
-    if attribute:
-        return f"for {g}"
-    return f"with the {g}" if g.endswith("cue") else f"with the {g} cue"
-
-
-def _sentence_case(s: str) -> str:
-    return s[:1].upper() + s[1:]
-
-
-def _fmt_x(x: float, x_format: str, x_names: dict[float, str] | None = None) -> str:
-    if x_names and x in x_names:
-        return x_names[x]
-    return _format_x(x, x_format)
-
-
-def _format_x(x: float, x_format: str) -> str:
-    if x_format == "percent":
-        return f"{x * 100:.0f}%"
-    if float(x).is_integer():
-        return f"{int(x)}"
-    return stats.format_number(x)
-
-
-def _x_format(series: Sequence[Series]) -> Literal["percent", "integer", "number"]:
-    xs = [p.x for s in series for p in s.points]
-    if xs and all(0 <= x <= 1 for x in xs) and not all(float(x).is_integer() for x in xs):
-        return "percent"
-    if xs and all(float(x).is_integer() for x in xs):
-        return "integer"
-    return "number"
-
-
-def _curve_sentence(series: Sequence[Series], metric: str, x_label: str,
-                    x_format: str) -> tuple[str, str, float | None, str | None]:
-    """Takeaway, callout, highlighted x and series for a curve."""
-    noun = metric_noun(metric)
-    xl = x_label.lower()
-    if not series:
-        return f"No {noun} data to plot", "", None, None
-    if len(series) == 1:
-        s = series[0]
-        first, last = s.points[0], s.points[-1]
-        if first.estimate.overlaps(last.estimate):
-            return (
-                f"{humanize(noun)} stays flat from {_format_x(first.x, x_format)} to {_format_x(last.x, x_format)} {xl}"
-                f" ({first.estimate.short()} vs {last.estimate.short()})",
-                "flat", last.x, s.category,
-            )
-        verb = "rises" if last.estimate.value > first.estimate.value else "falls"
-        return (
-            f"{humanize(noun)} {verb} from {first.estimate.short()} at {_format_x(first.x, x_format)} "
-            f"to {last.estimate.short()} at {_format_x(last.x, x_format)} {xl}",
-            f"{verb} with more {xl}" if x_format == "percent" else verb, last.x, s.category,
-        )
-    s1, s2 = series[0], series[1]
-    p2 = {p.x: p.estimate for p in s2.points}
-    best: tuple[float, float] | None = None  # (gap, x)
-    xs_all = sorted(p.x for p in s1.points if p.x in p2)
-    # Prefer a gap inside the range: the ends are degenerate (no reasoning / all of it).
-    for candidates in (xs_all[1:-1], xs_all):
-        for p in s1.points:
-            if p.x in candidates and not p.estimate.overlaps(p2[p.x]):
-                gap = abs(p2[p.x].value - p.estimate.value)
-                if best is None or gap > best[0]:
-                    best = (gap, p.x)
-        if best is not None:
-            break
-    if best is None:
-        mid = s1.points[len(s1.points) // 2].x
-        return (
-            f"{s1.label} and {s2.label.lower()} do not clearly differ in {noun} at any {xl} level",
-            "no clear gap", mid, s2.category,
-        )
-    x = best[1]
-    a, b = next(p.estimate for p in s1.points if p.x == x), p2[x]
-    hi, lo = (s2, s1) if b.value > a.value else (s1, s2)
-    vh, vl = (b, a) if b.value > a.value else (a, b)
-    xs = _format_x(x, x_format)
-    title = f"{hi.label} keeps {noun} higher than {lo.label.lower()}: {vh.short()} vs {vl.short()} at {xs} {xl}"
-    if xl == "reasoning kept":
-        title = (f"{hi.label} keeps {noun} higher than {lo.label.lower()}: "
-                 f"{vh.short()} vs {vl.short()} with {xs} of the reasoning kept")
-    unit = "points" if vh.kind == "rate" else ""
-    gap = f"{best[0] * 100:.0f} points" if unit else stats.format_number(best[0])
-    return title, f"{gap} apart at {xs}", x, hi.category
-
-
-def _sweep_sentence(series: Sequence[Series], refs: Sequence[Reference], metric: str,
-                    x_names: dict[float, str]) -> tuple[str, str, float | None, str | None]:
-    noun = metric_noun(metric)
-    if not series:
-        return f"No {noun} data to plot", "", None, None
-    s = series[0]
-    ref = refs[0].estimate if refs else None
-
-    def where(x: float) -> str:
-        return x_names.get(x) if x in x_names else f"layer {int(x) if float(x).is_integer() else x}"
-
-    if ref is None:
-        lo = min(s.points, key=lambda p: p.estimate.value)
-        hi = max(s.points, key=lambda p: p.estimate.value)
-        return (
-            f"{humanize(noun)} ranges from {lo.estimate.short()} ({where(lo.x)}) to {hi.estimate.short()} ({where(hi.x)})",
-            f"lowest at {where(lo.x)}", lo.x, s.category,
-        )
-    effect = max(s.points, key=lambda p: abs(p.estimate.value - ref.value))
-    e = effect.estimate
-    if e.overlaps(ref):
-        return (
-            f"{s.label} at any single {'window' if x_names else 'layer'} does not clearly change {noun} "
-            f"(baseline {ref.short()})",
-            "no clear effect", effect.x, s.category,
-        )
-    verb = "drops" if e.value < ref.value else "raises"
-    clear = [p for p in s.points if not p.estimate.overlaps(ref) and (p.estimate.value < ref.value) == (verb == "drops")]
-    title = f"{s.label} at {where(effect.x)} alone {verb} {noun} from {ref.short()} to {e.short()}"
-    callout = f"{where(effect.x)}: {e.short()}"
-    if len(clear) < len(s.points):
-        callout = f"{where(effect.x)} matters most"
-    return title, callout, effect.x, s.category
-
-
-def _breakdown_sentence(bars: Sequence[Bar], metric: str, baseline: str | None) -> str:
-    """Title for a backup breakdown: names the extremes (a sentence, never a noun phrase)."""
-    noun = metric_noun(metric)
-    if not bars:
-        return f"No {noun} data"
-    lo = min(bars, key=lambda b: b.estimate.value)
-    hi = max(bars, key=lambda b: b.estimate.value)
-    where_lo = lo.label.lower() + (f", {group_label(lo.group)}" if lo.group else "")
-    where_hi = hi.label.lower() + (f", {group_label(hi.group)}" if hi.group else "")
-    if lo is hi:
-        return f"{humanize(noun)} is {hi.estimate.short()} under {where_hi}"
-    return (
-        f"{humanize(noun)} ranges from {lo.estimate.short()} ({where_lo}) to {hi.estimate.short()} ({where_hi})"
-    )
-
-
-def _x_breakdown_sentence(bars: Sequence[Bar], conds: Sequence[str], xs: Sequence[float], fmt: str,
-                          xl: str) -> str:
-    """'Forced answer goes from 29% to 97% and continued reasoning from 60% to 97% between 0% and 100% …'."""
-    lo_x, hi_x = _format_x(xs[0], fmt), _format_x(xs[-1], fmt)
-    parts = []
-    for c in conds[:2]:
-        own = {b.group: b for b in bars if b.category == c}
-        if lo_x in own and hi_x in own:
-            first, last = own[lo_x], own[hi_x]
-            verb = " goes" if not parts else ""
-            name = first.label if not parts else first.label.lower()
-            parts.append(f"{name}{verb} from {first.estimate.short()} to {last.estimate.short()}")
-    if not parts:
-        return f"The exact counts behind the curve at each {xl} level are shown here"
-    return f"{' and '.join(parts)} between {lo_x} and {hi_x} {xl}"
-
-
-def _group_breakdown_sentence(bars: Sequence[Bar], pair: Sequence[str]) -> str:
-    first = [b for b in bars if b.category == pair[0]]
-    if not first:
-        return "No data per group"
-    hi = max(first, key=lambda b: b.estimate.value)
-    lo = min(first, key=lambda b: b.estimate.value)
-    noun = metric_noun(pair[0])
-    if hi is lo:
-        return f"{humanize(noun)} is {hi.estimate.short()} for {group_label(hi.group or '')}"
-    return (f"{humanize(noun)} ranges from {lo.estimate.short()} ({group_label(lo.group or '')}) "
-            f"to {hi.estimate.short()} ({group_label(hi.group or '')})")
-
-
-def _footnote(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[Reference], kind: str) -> str:
-    ests = [b.estimate for b in bars] + [p.estimate for s in series for p in s.points] + [r.estimate for r in refs]
-    if not ests:
-        return ""
-    unit = "point" if kind != "bars" else "bar"
-    ns = [e.n for e in ests]
-    if len(set(ns)) == 1:
-        n_text = f"n = {ns[0]} per {unit}"
-    elif kind == "bars" and len(bars) <= 4:
-        n_text = "n = " + ", ".join(f"{b.estimate.n} ({b.label.splitlines()[0].lower()}"
-                                    + (f", {group_label(b.group)}" if b.group else "") + ")" for b in bars)
-    else:
-        n_text = f"n = {min(ns)}–{max(ns)} per {unit}"
-    methods = list(dict.fromkeys(e.method for e in ests))
-    described = [m if "no interval" in m else f"{m} interval" for m in methods]
-    return f"{n_text}. Error bars: {'; '.join(described)}."
