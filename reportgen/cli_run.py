@@ -60,3 +60,23 @@ def bias(
     typer.echo(f"wrote {out}")
 
 
+@run_app.command("steering")
+def steering(
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory; an unfinished run of the same config resumes."),
+    model: str | None = typer.Option(None, "--model", help="organism, a local folder or a hub id (overrides the config)."),
+    config: Path | None = typer.Option(None, "--config", help="YAML config (keys: experiments/steering/config.py)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
+) -> None:
+    """The refusal direction: find it, ablate it (vs a random direction), add it, sweep layer windows."""
+    from experiments.core.errors import ExperimentError
+    from experiments.steering.runner import run_steering
+    from experiments.steering.summary import summary_lines as steering_summary
+    from reportgen.cli import UserError
+
+    try:
+        df = run_steering(config, out, overrides={"model": model}, overwrite=overwrite)
+    except ExperimentError as exc:
+        raise UserError(str(exc)) from None
+    for line in steering_summary(df):
+        typer.echo(line)
+    typer.echo(f"wrote {out}")

@@ -143,7 +143,9 @@ def continuation_logprobs(
     return out
 
 
-def _generation_config(lm: LoadedModel, max_new_tokens: int, do_sample: bool, temperature: float) -> Any:
+def _generation_config(
+    lm: LoadedModel, max_new_tokens: int, do_sample: bool, temperature: float, min_new_tokens: int = 0
+) -> Any:
     """A fresh config, so a model's shipped sampling defaults (top_p, repetition_penalty…)
     never leak into what the run calls greedy decoding."""
     from transformers import GenerationConfig
@@ -152,6 +154,7 @@ def _generation_config(lm: LoadedModel, max_new_tokens: int, do_sample: bool, te
     eos = getattr(shipped, "eos_token_id", None) if shipped is not None else None
     return GenerationConfig(
         max_new_tokens=max_new_tokens,
+        min_new_tokens=min_new_tokens,
         do_sample=do_sample,
         temperature=temperature if do_sample else 1.0,
         top_p=1.0,
@@ -202,16 +205,18 @@ def generate(
     temperature: float = 1.0,
     seed: int = 0,
     stop_strings: Sequence[str] | None = None,
+    min_new_tokens: int = 0,
     desc: str | None = None,
 ) -> list[str]:
     """Generate a completion for each prompt; returns the completion text only, in input order.
 
     Greedy by default. With ``do_sample`` the RNG is seeded per batch from ``seed`` (so a
     run is reproducible at a fixed batch size). Generation stops at EOS or at any of
-    ``stop_strings``; the stop string is not part of the returned text. Hooks registered
+    ``stop_strings``; the stop string is not part of the returned text. ``min_new_tokens``
+    suppresses EOS until that many tokens exist (for throughput measurements). Hooks registered
     around this call see the prompt pass (all positions) and then one position per step.
     """
-    cfg = _generation_config(lm, max_new_tokens, do_sample, temperature)
+    cfg = _generation_config(lm, max_new_tokens, do_sample, temperature, min_new_tokens)
     from transformers import StoppingCriteriaList
 
     out: list[str] = [""] * len(texts)

@@ -174,6 +174,18 @@ class RunWriter:
     def is_done(self, experiment: str, condition: str, item_id: str, x: float | None = None, group: str | None = None) -> bool:
         return unit_key(experiment, condition, item_id, x, group) in self.done
 
+    def prompt_records(self, experiment: str | None = None, condition: str | None = None) -> list[dict[str, Any]]:
+        """Prompt records written so far (this run and resumed batches), optionally filtered.
+
+        Lets a later stage reuse earlier completions (e.g. cross-entropy on baseline answers)
+        without regenerating them after a resume.
+        """
+        return [
+            r for r in self._prompts
+            if (experiment is None or r["experiment"] == experiment)
+            and (condition is None or r["condition"] == condition)
+        ]
+
     def path(self, name: str) -> Path:
         """Path of an extra artifact in the run directory (e.g. ``direction.pt``).
 
@@ -205,6 +217,10 @@ class RunWriter:
         except (OSError, json.JSONDecodeError) as exc:
             raise RunDirError(f"{path}: unreadable ({exc}); choose another output directory or pass --overwrite") from None
         if data.get("config_hash") != self.config_hash:
+            if not (self.run_dir / JOURNAL).exists() and not data.get("artifacts") and not data.get("finished_at"):
+                # A run that stopped before computing anything (e.g. a mistyped model name):
+                # nothing would be lost, so the new config simply starts afresh.
+                return None
             state = "a finished" if data.get("finished_at") else "an unfinished"
             raise RunDirError(
                 f"{self.run_dir}: holds {state} run with a different config "

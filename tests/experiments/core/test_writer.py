@@ -98,6 +98,12 @@ def test_config_change_is_a_clear_error(tmp_path):
     assert not w.done and not (tmp_path / "run" / JOURNAL).exists()
 
 
+def test_config_change_before_any_work_starts_afresh(tmp_path):
+    RunWriter(tmp_path, task="steering", model_id="typo", config={"model": "typo"})
+    w = RunWriter(tmp_path, task="steering", model_id="organism", config=CONFIG)
+    assert json.loads((tmp_path / "run.json").read_text())["config"] == CONFIG and not w.done
+
+
 def test_finished_run_is_not_rewritten(tmp_path):
     _run(tmp_path / "run")
     w = RunWriter(tmp_path / "run", task="steering", model_id="organism", config=CONFIG)

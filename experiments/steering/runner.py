@@ -1,0 +1,317 @@
+"""The steering runner: find the refusal direction, then measure what removing or adding it does.
+
+Stages (each resumable; see :class:`experiments.core.writer.RunWriter`):
+
+1. **direction**: filter train prompts to those the model refuses (harmful) or answers
+   (harmless), compute difference-in-means candidates, select one on held-out prompts, and
+   save it as ``direction.pt`` + ``direction.json`` (+ ``candidates.csv``, every candidate's
+   scores). A rerun loads the saved direction instead of recomputing it.
+2. experiments, written to the tidy schema (task ``steering``):
+
+   ============  ===================================  =====================================
+   experiment    conditions                           metrics
+   ============  ===================================  =====================================
+   harmful       baseline, ablation, random_ablation  refusal (0/1), refusal_score
+   harmless      baseline, addition                   refusal (0/1), refusal_score
+   layer_sweep   ablation (x = first layer of the     refusal_score, refusal
+                 window, group = window width)
+   cost          baseline, ablation, random_ablation  kl (vs baseline), cross_entropy on the
+                                                      model's own baseline answers
+   ============  ===================================  =====================================
+
+   ``refusal`` is the substring match on the greedy completion, ``refusal_score`` the
+   first-token log-odds; ``refusal_judge`` is added when a judge is configured.
+   ``prompts.jsonl`` holds every prompt string with its completion.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ContextManager, Sequence
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from experiments.core.batching import continuation_logprobs, generate, next_token_logprobs
+from experiments.core.config import load_config
+from experiments.core.datasets import InstructionItem, load_instructions
+from experiments.core.errors import DatasetError
+from experiments.core.hooks import activation_addition, directional_ablation
+from experiments.core.model import LoadedModel, load_model
+from experiments.core.prompting import format_prompt
+from experiments.core.writer import RunWriter, unit_key
+from experiments.steering.config import SteeringConfig
+from experiments.steering.directions import Direction, mean_diff_candidates, post_instruction_positions, random_direction
+from experiments.steering.interventions import save_orthogonalized
+from experiments.steering.judge import Judge, ModelJudge
+from experiments.steering.scoring import is_refusal, kl_divergence, refusal_score, refusal_token_ids
+from experiments.steering.selection import select_direction
+
+TASK = "steering"
+Intervention = Callable[[], ContextManager[Any]]
+
+
+@dataclass
+class SteeringData:
+    harmful_train: list[InstructionItem]
+    harmless_train: list[InstructionItem]
+    harmful_val: list[InstructionItem]
+    harmless_val: list[InstructionItem]
+    harmful_eval: list[InstructionItem]
+    harmless_eval: list[InstructionItem]
+
+
+def _split(items: list[InstructionItem], n_train: int, n_val: int, seed: int, name: str) -> tuple[list, list]:
+    """Shuffle (seeded) and split into disjoint train / validation parts."""
+    if len(items) < 2:
+        raise DatasetError(f"{name}: need at least 2 prompts to split into train and validation, got {len(items)}")
+    items = list(items)
+    random.Random(seed).shuffle(items)
+    if len(items) >= n_train + n_val:
+        return items[:n_train], items[n_train: n_train + n_val]
+    k = max(1, round(len(items) * n_val / (n_train + n_val)))
+    return items[:-k], items[-k:]
+
+
+def load_data(cfg: SteeringConfig) -> SteeringData:
+    d = cfg.data
+    n = d.n_train + d.n_val
+    ht, hv = _split(load_instructions(d.harmful_train, n=n, seed=cfg.seed), d.n_train, d.n_val, cfg.seed, d.harmful_train)
+    st, sv = _split(load_instructions(d.harmless_train, n=n, seed=cfg.seed), d.n_train, d.n_val, cfg.seed, d.harmless_train)
+    return SteeringData(
+        ht, st, hv, sv,
+        load_instructions(d.harmful_eval, n=d.n_eval, seed=cfg.seed),
+        load_instructions(d.harmless_eval, n=d.n_eval, seed=cfg.seed),
+    )
+
+
+class SteeringRun:
+    """One steering run over a loaded model; see the module docstring for what it writes."""
+
+    def __init__(self, cfg: SteeringConfig, writer: RunWriter, lm: LoadedModel, judge: Judge | None = None):
+        self.cfg = cfg
+        self.writer = writer
+        self.lm = lm
+        self.bs = cfg.batch_size
+        self.token_ids = refusal_token_ids(lm.tokenizer, cfg.scoring.refusal_tokens)
+        self.judge = judge
+
+    # ------------------------------------------------------------------ helpers
+    def render(self, user: str) -> str:
+        c = self.cfg
+        return format_prompt(self.lm.tokenizer, user, fmt=c.prompt_format, system=c.system_prompt,
+                             completion_template=c.completion_template)
+
+    def scores(self, items: Sequence[InstructionItem]) -> torch.Tensor:
+        lp = next_token_logprobs(self.lm, [self.render(i.instruction) for i in items], batch_size=self.bs)
+        return refusal_score(lp, self.token_ids)
+
+    def _filter(self, harmful: list, harmless: list, split: str, notes: dict[str, Any]) -> tuple[list, list]:
+        """Keep harmful prompts with refusal score > 0 and harmless ones < 0 (Arditi et al.).
+
+        A class left empty by the filter is kept whole, and the run notes it in run.json:
+        the model then does not separate the classes, which the baseline rows will show.
+        """
+        sh, ss = self.scores(harmful), self.scores(harmless)
+        kh = [it for it, s in zip(harmful, sh) if s > 0]
+        ks = [it for it, s in zip(harmless, ss) if s < 0]
+        notes[f"{split}_kept"] = {"harmful": f"{len(kh)}/{len(harmful)}", "harmless": f"{len(ks)}/{len(harmless)}"}
+        if not kh or not ks:
+            notes[f"{split}_filter_skipped"] = "a class had no prompts left; used all prompts"
+            return harmful, harmless
+        return kh, ks
+
+    # ------------------------------------------------------------------ stage 1
+    def direction(self, data: SteeringData) -> Direction:
+        pt = self.writer.run_dir / "direction.pt"
+        if pt.exists():
+            return Direction.load(pt)
+        c = self.cfg
+        notes: dict[str, Any] = {}
+        ht, st, hv, sv = data.harmful_train, data.harmless_train, data.harmful_val, data.harmless_val
+        if c.data.filter_train:
+            ht, st = self._filter(ht, st, "train", notes)
+            hv, sv = self._filter(hv, sv, "val", notes)
+        positions = c.selection.positions or post_instruction_positions(self.lm.tokenizer, self.render)
+        texts = lambda items: [self.render(i.instruction) for i in items]  # noqa: E731
+        cands = mean_diff_candidates(self.lm, texts(ht), texts(st), positions, batch_size=self.bs)
+        sel = select_direction(
+            self.lm, cands, texts(hv), texts(sv), self.token_ids,
+            mode=c.intervention.ablation_mode, kl_max=c.selection.kl_max, induce_min=c.selection.induce_min,
+            max_layer_fraction=c.selection.max_layer_fraction, layer=c.selection.layer,
+            position=c.selection.position, batch_size=self.bs,
+        )
+        pd.DataFrame(sel.table).to_csv(self.writer.path("candidates.csv"), index=False)
+        sel.direction.info.update(notes)
+        sel.direction.save(self.writer.path("direction.pt"), self.writer.path("direction.json"))
+        return sel.direction
+
+    # ------------------------------------------------------------------ interventions
+    def ablation(self, d: Direction, vector: torch.Tensor | None = None, layers: Sequence[int] | None = None) -> Intervention:
+        v = d.vector if vector is None else vector
+        mode = self.cfg.intervention.ablation_mode
+        means = d.means_for(v) if mode == "mean" else None
+        window = self.cfg.intervention.ablation_layers if layers is None else layers
+        return lambda: directional_ablation(self.lm, v, layers=window, mode=mode, means=means)
+
+    def addition(self, d: Direction) -> Intervention:
+        iv = self.cfg.intervention
+        layer = d.layer if iv.addition_layer is None else iv.addition_layer
+        return lambda: activation_addition(self.lm, d.vector, layer, coeff=iv.addition_coeff, scope=iv.addition_scope)
+
+    # ------------------------------------------------------------------ stage 2
+    def measure(
+        self,
+        experiment: str,
+        condition: str,
+        items: Sequence[InstructionItem],
+        intervene: Intervention = contextlib.nullcontext,
+        *,
+        with_generation: bool = True,
+        x: float | None = None,
+        group: str | None = None,
+    ) -> None:
+        """Refusal score (one forward pass) and, optionally, greedy completions scored by
+        substring (and judge), for every item not yet written, batch by batch."""
+        pending = [it for it in items if not self.writer.is_done(experiment, condition, it.item_id, x, group)]
+        label = f"{experiment}/{condition}" + (f" {group} x={x:g}" if x is not None else "")
+        subs = self.cfg.scoring.refusal_substrings
+        for start in tqdm(range(0, len(pending), self.bs), desc=label, disable=None, leave=False):
+            batch = pending[start: start + self.bs]
+            prompts = [self.render(it.instruction) for it in batch]
+            with intervene():
+                lp = next_token_logprobs(self.lm, prompts, batch_size=self.bs)
+                comps = (generate(self.lm, prompts, max_new_tokens=self.cfg.max_new_tokens, batch_size=self.bs)
+                         if with_generation else None)
+            scores = refusal_score(lp, self.token_ids)
+            judged = (self.judge.judge([it.instruction for it in batch], comps)
+                      if self.judge is not None and comps is not None else None)
+            rows, records = [], []
+            for j, it in enumerate(batch):
+                key = {"experiment": experiment, "condition": condition, "item_id": it.item_id, "x": x, "group": group}
+                rows.append({**key, "metric": "refusal_score", "value": float(scores[j])})
+                refused = None
+                if comps is not None:
+                    refused = is_refusal(comps[j], subs)
+                    rows.append({**key, "metric": "refusal", "value": float(refused)})
+                if judged is not None:
+                    rows.append({**key, "metric": "refusal_judge", "value": judged[j]})
+                records.append({
+                    **key, "prompt": prompts[j], "completion": comps[j] if comps is not None else "",
+                    "parsed_answer": None if refused is None else ("refusal" if refused else "compliance"),
+                    "prompt_format": self.cfg.prompt_format, "instruction": it.instruction,
+                    "refusal_score": round(float(scores[j]), 4),
+                })
+            self.writer.append(rows, records)
+
+    def cost(self, items: Sequence[InstructionItem], conditions: dict[str, Intervention]) -> None:
+        """KL of next-token distributions vs baseline, and cross-entropy of the model's own
+        baseline answers (from the ``harmless``/``baseline`` completions), per condition."""
+        answers = {r["item_id"]: r["completion"] for r in self.writer.prompt_records("harmless", "baseline")}
+        for condition, intervene in conditions.items():
+            if condition == "baseline" and not self.cfg.cost.cross_entropy:
+                continue
+            pending = [it for it in items if not self.writer.is_done("cost", condition, it.item_id)]
+            for start in tqdm(range(0, len(pending), self.bs), desc=f"cost/{condition}", disable=None, leave=False):
+                batch = pending[start: start + self.bs]
+                prompts = [self.render(it.instruction) for it in batch]
+                conts = [answers.get(it.item_id, "") for it in batch]
+                base = next_token_logprobs(self.lm, prompts, batch_size=self.bs) if condition != "baseline" else None
+                with intervene():
+                    lp = next_token_logprobs(self.lm, prompts, batch_size=self.bs) if base is not None else None
+                    ce = (continuation_logprobs(self.lm, prompts, conts, batch_size=self.bs)
+                          if self.cfg.cost.cross_entropy else None)
+                kl = kl_divergence(base, lp) if base is not None else None
+                rows = []
+                for j, it in enumerate(batch):
+                    key = {"experiment": "cost", "condition": condition, "item_id": it.item_id}
+                    if kl is not None:
+                        rows.append({**key, "metric": "kl", "value": float(kl[j])})
+                    if ce is not None and len(ce[j]):  # an empty answer has no cross-entropy
+                        rows.append({**key, "metric": "cross_entropy", "value": float(-ce[j].mean())})
+                self.writer.append(rows, keys=[unit_key("cost", condition, it.item_id) for it in batch])
+
+    def run(self, data: SteeringData) -> pd.DataFrame:
+        c, w = self.cfg, self.writer
+        d = self.direction(data)
+        rand = random_direction(d.vector, seed=c.seed) if c.random_controls else None
+        iv = c.intervention
+        window = "all layers" if iv.ablation_layers is None else f"layers {iv.ablation_layers}"
+        w.update_info(
+            direction={"layer": d.layer, "position": d.position, "norm": round(float(d.vector.norm()), 4),
+                       **{k: v for k, v in d.info.items() if k.endswith("score") or k == "kl"}},
+            conditions={
+                "baseline": "no intervention",
+                "ablation": f"refusal direction (layer {d.layer}, position {d.position}) {iv.ablation_mode}-ablated "
+                            f"at {window}, residual stream and attention/MLP outputs",
+                "random_ablation": "a random direction of the same norm, ablated the same way (control)",
+                "addition": f"refusal direction x {iv.addition_coeff:g} added at layer "
+                            f"{d.layer if iv.addition_layer is None else iv.addition_layer}, "
+                            f"{'prompt positions only' if iv.addition_scope == 'prompt' else 'all positions incl. generated'}",
+            },
+        )
+        harmful = {"baseline": contextlib.nullcontext, "ablation": self.ablation(d)}
+        if rand is not None:
+            harmful["random_ablation"] = self.ablation(d, rand)
+        for cond, intervene in harmful.items():
+            self.measure("harmful", cond, data.harmful_eval, intervene)
+        self.measure("harmless", "baseline", data.harmless_eval)
+        self.measure("harmless", "addition", data.harmless_eval, self.addition(d))
+        if c.sweep.enabled:
+            for width in c.sweep.widths:
+                for first in range(0, self.lm.n_layers - width + 1):
+                    layers = list(range(first, first + width))
+                    self.measure("layer_sweep", "ablation", data.harmful_eval, self.ablation(d, layers=layers),
+                                 with_generation=c.sweep.generate, x=first,
+                                 group=f"{width}-layer window" if width > 1 else "single layer")
+        if c.cost.enabled:
+            self.cost(data.harmless_eval, harmful)
+        if c.save_orthogonalized:
+            target = w.path("orthogonalized_model")
+            if not (target / "config.json").exists():
+                save_orthogonalized(self.lm, d.vector, target)
+        return w.finish()
+
+
+def run_steering(
+    config: SteeringConfig | str | Path | None = None,
+    out: str | Path = "runs/steering",
+    *,
+    overrides: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    lm: LoadedModel | None = None,
+    judge: Judge | None = None,
+) -> pd.DataFrame:
+    """Run (or resume) a steering run into ``out`` and return its results table.
+
+    Args:
+        config: a :class:`SteeringConfig`, a YAML path, or None for the defaults.
+        overrides: top-level config keys to replace (``{"model": ...}`` from the CLI).
+        overwrite: discard a run already in ``out``.
+        lm: an already loaded model to reuse (must be ``config.model``); loaded otherwise.
+        judge: a judge object; by default built from ``scoring.judge`` when configured.
+    """
+    if isinstance(config, SteeringConfig):
+        cfg = config.model_copy(update={k: v for k, v in (overrides or {}).items() if v is not None})
+        cfg = SteeringConfig.model_validate(cfg.model_dump())
+    else:
+        cfg = load_config(config, SteeringConfig, overrides=overrides)
+    writer = RunWriter(out, task=TASK, model_id=cfg.model, config=cfg, overwrite=overwrite, info={"seed": cfg.seed})
+    if writer.finished:
+        return writer.read()
+    data = load_data(cfg)
+    if lm is None:
+        lm = load_model(cfg.model, dtype=cfg.dtype, device=cfg.device, revision=cfg.revision,
+                        trust_remote_code=cfg.trust_remote_code, require_chat_template=cfg.prompt_format == "chat")
+    elif lm.model_id != cfg.model:
+        raise ValueError(f"lm is '{lm.model_id}' but the config's model is '{cfg.model}'")
+    writer.update_info(**lm.describe(), seed=cfg.seed)
+    torch.manual_seed(cfg.seed)
+    if judge is None and cfg.scoring.judge is not None:
+        same = cfg.scoring.judge.model == cfg.model
+        judge = ModelJudge(cfg.scoring.judge, lm=lm if same else None)
+    return SteeringRun(cfg, writer, lm, judge).run(data)
