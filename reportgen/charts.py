@@ -27,6 +27,7 @@ matplotlib.use("Agg", force=False)
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
 
 from reportgen.chartspec import Bar, ChartSpec, group_label  # noqa: E402
@@ -73,9 +74,10 @@ def draw_chart(spec: ChartSpec, *, size_in: tuple[float, float] = DEFAULT_SIZE_I
     text instead, so the deck leaves it False.
     """
     fig = Figure(figsize=size_in, dpi=DPI)
+    FigureCanvasAgg(fig)  # a real canvas, so callers (and tests) can draw and measure text
     fig.set_facecolor("white")
     width, height = size_in
-    title = _wrap(spec.title, max(30, int((width - 0.5) * 5.6)))
+    title = _wrap(spec.title, max(30, int((width - 0.5) * 5.0)))
     n_title = title.count("\n") + 1
     legend_top = spec.kind == "bars" and _grouped(spec)
     top_in = (0.35 + 0.42 * n_title if with_text else 0.3) + (0.45 if legend_top else 0.0)

@@ -146,3 +146,42 @@ def test_render_charts_writes_pngs_at_slide_size(tmp_path, bar_charts):
         width, height = im.size
     assert abs(width - CHART_BOX.width * DPI) <= 1 and abs(height - CHART_BOX.height * DPI) <= 1
     assert not list((tmp_path / "charts").glob(".*.tmp"))
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="module")
+def example_charts():
+    from reportgen.schema import load_run
+
+    runs = [load_run(EXAMPLES / d) for d in ("steering", "truncation", "bias", "aggregated")]
+    return build_chart_specs(runs)
+
+
+def test_example_charts_have_no_overlapping_text_and_nothing_outside_the_figure(example_charts):
+    """What a mentor would notice first: labels on top of each other, a callout over a bar, clipping."""
+    for spec in example_charts:
+        fig = draw_chart(spec, with_text=True)
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        renderer = fig.canvas.get_renderer()
+        ticks = [t.label1 for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim()))
+                 for t in axis.get_major_ticks() if lo <= t.get_loc() <= hi and t.label1.get_text()]
+        texts = [t for t in ax.texts if t.get_text()] + ticks
+        legend = ax.get_legend()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+        if legend is not None:
+            boxes.append(("legend", legend.get_window_extent(renderer)))
+        for i, (a, box_a) in enumerate(boxes):
+            for b, box_b in boxes[i + 1:]:
+                assert not box_a.overlaps(box_b), f"{spec.chart_id}: {a!r} overlaps {b!r}"
+        fig_box = fig.bbox
+        for name, box in boxes + [(t.get_text(), t.get_window_extent(renderer)) for t in fig.texts]:
+            assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1 + 1, f"{spec.chart_id}: {name!r} clipped"
+            assert fig_box.y0 <= box.y0 and box.y1 <= fig_box.y1 + 1, f"{spec.chart_id}: {name!r} clipped"
+        for callout in texts:
+            if callout.get_gid() != "callout":
+                continue
+            for patch in bars_of(ax):
+                assert not callout.get_window_extent(renderer).overlaps(patch.get_window_extent(renderer)), spec.chart_id

@@ -193,3 +193,53 @@ def test_example_runs_give_one_main_chart_per_experiment_with_at_most_two_catego
         assert c.highlight is not None, c.chart_id
         assert "_" not in c.title and c.title[0].isupper(), c.title
     assert len({c.chart_id for c in charts}) == len(charts)
+
+
+def test_sweep_draws_one_line_per_window_width_and_borrows_the_harmful_baseline():
+    parts = [rate_rows("harmful", "baseline", 0.95)]
+    for width, window in ((1, "single layer"), (3, "3-layer window")):
+        for layer in range(10):
+            hit = 0.1 if (width == 3 and layer == 4) else 0.6 if layer == 4 else 0.9
+            parts.append(rate_rows("layer_sweep", "ablation", hit, x=layer, group=window))
+    charts = build_chart_specs([make_run(*parts)])
+    main = main_of(charts, "layer_sweep")
+    assert [(s.category, s.group) for s in main.series] == [("ablation", "single layer"), ("ablation", "3-layer window")]
+    assert [r.category for r in main.references] == ["baseline"] and main.references[0].estimate.n == 40
+    assert main.title == "Ablation at layers 4–6 alone drops refusal from 95% to 10%"
+    assert (main.highlight.x, main.highlight.group) == (4, "3-layer window")
+    assert "baseline measured in 'harmful'" in main.caption
+    assert main.footnote.startswith("n = 40 per point; baseline n = 40.")
+
+
+def test_parse_failures_are_reported_and_bookkeeping_metrics_get_no_chart():
+    run = make_run(
+        rate_rows("adding_mistakes", "continued", 0.95, metric="matches_full", task="truncation"),
+        rate_rows("adding_mistakes", "mistake", 0.4, metric="matches_full", task="truncation"),
+        rate_rows("adding_mistakes", "mistake", 0.05, metric="parse_failure", task="truncation"),
+        rate_rows("adding_mistakes", "continued", 0.0, metric="parse_failure", task="truncation"),
+    )
+    charts = build_chart_specs([run])
+    assert [c.metric for c in charts] == ["matches_full"]
+    (main,) = charts
+    assert main.title == "Added mistake drops agreement with the full answer from 95% to 40%"
+    assert main.footnote.endswith("Parse failures: 2 of 80 (counted as outcomes, not dropped).")
+
+
+def test_attribute_experiments_compare_decision_changes_with_articulation():
+    run = make_run(
+        rate_rows("attribute", "flipped", 0.4, n=80, metric="changed", group="nationality", task="bias"),
+        rate_rows("attribute", "flipped", 0.0625, n=32, metric="articulated", group="nationality", task="bias"),
+        rate_rows("attribute", "flipped", 0.7, metric="changed", group="net_income", task="bias"),
+        rate_rows("attribute", "flipped", 0.9, n=28, metric="articulated", group="net_income", task="bias"),
+    )
+    main = main_of(build_chart_specs([run]), "attribute")
+    assert main.group == "nationality"
+    assert main.title == ("Flipping nationality changes the decision in 40% of items "
+                          "but the reasoning admits it in only 6% of changes")
+    assert "other attributes in backup" in main.caption
+    # With 16/40 vs 1/16 the intervals overlap, and the sentence must not say "only".
+    run_small = make_run(
+        rate_rows("attribute", "flipped", 0.4, metric="changed", group="nationality", task="bias"),
+        rate_rows("attribute", "flipped", 0.0625, n=16, metric="articulated", group="nationality", task="bias"),
+    )
+    assert "and the reasoning admits it in 6% of changes" in main_of(build_chart_specs([run_small]), "attribute").title
