@@ -359,7 +359,10 @@ def _draw_lines(ax: Axes, spec: ChartSpec) -> None:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
         ax.set_xticks(xs_all if len(xs_all) <= 11 else ax.get_xticks())
     elif spec.x_format == "integer":
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(14, max(2, len(xs_all)))))
+        if len(xs_all) <= 16:
+            ax.set_xticks(xs_all, [f"{int(x)}" for x in xs_all])
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=14))
         ax.set_xlim(xs_all[0] - 0.6, xs_all[-1] + 0.6)
     if spec.x_label:
         ax.set_xlabel(spec.x_label, fontsize=SIZES["axis"], color=TEXT)

@@ -343,7 +343,8 @@ class _Context:
         ]
         target = self._highlight_target(cats)
         title, callout = bar_sentence(bars, metric, target, self.baseline, group)
-        highlight = Highlight(target, self.o.callout or callout) if target else None
+        # One bar has nothing to compare with: an arrow would only repeat its label.
+        highlight = Highlight(target, self.o.callout or callout) if target and len(bars) > 1 else None
         chart = self._chart(
             "main", metric, "bars", title,
             caption=f"{experiment_label(self.key.experiment)}: {metric_noun(metric)} by condition"

@@ -37,8 +37,8 @@ def test_curve_sentences():
     assert title == "Agreement with the full answer rises from 13% at 0% to 98% at 100% reasoning kept"
     assert (x, target) == (1.0, "forced")
     flat = series("forced", "Forced answer", [(0.0, 20, 40), (1.0, 22, 40)])
-    assert curve_sentence([flat], "matches_full", "Reasoning kept", "percent")[0].startswith(
-        "Agreement with the full answer stays flat")
+    assert curve_sentence([flat], "matches_full", "Reasoning kept", "percent")[0] == (
+        "Agreement with the full answer does not clearly change between 0% and 100% reasoning kept (50% vs 55%)")
     other = series("continued", "Continued reasoning", [(0.0, 21, 40), (1.0, 23, 40)])
     title, callout, _, _ = curve_sentence([flat, other], "matches_full", "Reasoning kept", "percent")
     assert title == ("Forced answer and continued reasoning do not clearly differ in agreement with the full "
