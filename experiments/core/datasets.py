@@ -111,15 +111,20 @@ def _organism(spec: str) -> list[InstructionItem]:
     ]
 
 
-def load_instructions(spec: str | Path, *, n: int | None = None, seed: int = 0) -> list[InstructionItem]:
+def load_instructions(
+    spec: str | Path, *, n: int | None = None, seed: int = 0, exclude: set[str] | None = None
+) -> list[InstructionItem]:
     """Load an instruction dataset (see the module docstring for the accepted ``spec``\\ s).
 
+    ``exclude``: instruction texts to leave out (e.g. those a direction was computed from),
+    removed *before* subsetting so ``n`` items remain when there are enough.
     ``n`` keeps a random subset of that size (seeded, in the file's order); the organism's
     sets are already balanced in any prefix, so for them the first ``n`` are kept.
     """
     spec_s = str(spec)
+    drop = {t.strip() for t in exclude} if exclude else set()
     if spec_s.startswith(ORGANISM_PREFIX):
-        items = _organism(spec_s)
+        items = [it for it in _organism(spec_s) if it.instruction.strip() not in drop]
         return items if n is None else items[:n]
     path = Path(spec_s).expanduser()
     if not path.is_file():
@@ -135,7 +140,7 @@ def load_instructions(spec: str | Path, *, n: int | None = None, seed: int = 0) 
         raise DatasetError(f"{path}: unsupported dataset format '{suffix}' (use .json, .jsonl or .csv)")
     if not items:
         raise DatasetError(f"{path}: no instructions")
-    return sample(items, n, seed)
+    return sample([it for it in items if it.instruction.strip() not in drop], n, seed)
 
 
 def sample(items: list[InstructionItem], n: int | None, seed: int = 0) -> list[InstructionItem]:

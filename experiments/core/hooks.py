@@ -118,6 +118,19 @@ def unit(direction: torch.Tensor) -> torch.Tensor:
     return d / norm
 
 
+class _OnDevice:
+    """A vector copied once to each device it is used on (layers may sit on several GPUs
+    under ``device_map``)."""
+
+    def __init__(self, v: torch.Tensor):
+        self._copies = {v.device: v}
+
+    def on(self, device: torch.device) -> torch.Tensor:
+        if device not in self._copies:
+            self._copies[device] = next(iter(self._copies.values())).to(device)
+        return self._copies[device]
+
+
 def _project_out(h: torch.Tensor, d: torch.Tensor, target: torch.Tensor | float = 0.0) -> torch.Tensor:
     """Set the component of ``h`` along unit ``d`` to ``target`` (0 = directional ablation)."""
     hf = h.float()
@@ -152,7 +165,7 @@ def directional_ablation(
     component to a value no prompt has, which on small models can overshoot into refusing
     everything; the mean keeps activations in distribution.
     """
-    d = unit(direction).to(lm.device)
+    d = _OnDevice(unit(direction).to(lm.device))
     idx = _window(lm, layers)
     if mode == "mean":
         if means is None:
@@ -167,7 +180,7 @@ def directional_ablation(
         raise ValueError(f"unknown ablation mode {mode!r} (use zero or mean)")
 
     def resid(t: float) -> Callable[[torch.Tensor], torch.Tensor]:
-        return lambda h: _project_out(h, d, t)
+        return lambda h: _project_out(h, d.on(h.device), t)
 
     regs: list[Callable[[], Any]] = []
     for i in idx:
@@ -198,14 +211,14 @@ def activation_addition(
     (layer,) = _window(lm, [layer])
     if scope not in ("all", "prompt"):
         raise ValueError(f"unknown addition scope {scope!r} (use all or prompt)")
-    v = (coeff * vector.detach().float().flatten()).to(lm.device)
+    v = _OnDevice((coeff * vector.detach().float().flatten()).to(lm.device))
     with contextlib.ExitStack() as stack:
         state = stack.enter_context(prefill_tracker(lm)) if scope == "prompt" else None
 
         def add(h: torch.Tensor) -> torch.Tensor:
             if state is not None and not state.prefill:
                 return h
-            return (h.float() + v).to(h.dtype)
+            return (h.float() + v.on(h.device)).to(h.dtype)
 
         stack.enter_context(hooked([pre_hook(lm.layers[layer], add)]))
         yield
@@ -268,7 +281,8 @@ def capture_residuals(
         for idx in length_sorted_batches(token_lengths(lm, texts), batch_size, desc):
             batch = encode(lm, [texts[i] for i in idx])
             lm.model(**batch, use_cache=False, logits_to_keep=1)
-            stacked = torch.stack([sink[i] for i in idx_layers], dim=1)  # [B, L, P, d]
+            dev = sink[idx_layers[0]].device
+            stacked = torch.stack([sink[i].to(dev) for i in idx_layers], dim=1)  # [B, L, P, d]
             if reduce == "sum":
                 total += stacked.double().sum(0).cpu()
             else:

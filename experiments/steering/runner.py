@@ -82,11 +82,16 @@ def load_data(cfg: SteeringConfig) -> SteeringData:
     n = d.n_train + d.n_val
     ht, hv = _split(load_instructions(d.harmful_train, n=n, seed=cfg.seed), d.n_train, d.n_val, cfg.seed, d.harmful_train)
     st, sv = _split(load_instructions(d.harmless_train, n=n, seed=cfg.seed), d.n_train, d.n_val, cfg.seed, d.harmless_train)
-    return SteeringData(
-        ht, st, hv, sv,
-        load_instructions(d.harmful_eval, n=d.n_eval, seed=cfg.seed),
-        load_instructions(d.harmless_eval, n=d.n_eval, seed=cfg.seed),
-    )
+    # Eval prompts never include those used to find or select the direction: the
+    # refusal_direction data has no separate harmless train split, so users point train and
+    # eval at the same file.
+    texts = lambda items: {it.instruction for it in items}  # noqa: E731
+    he = load_instructions(d.harmful_eval, n=d.n_eval, seed=cfg.seed, exclude=texts(ht + hv))
+    se = load_instructions(d.harmless_eval, n=d.n_eval, seed=cfg.seed, exclude=texts(st + sv))
+    for spec, items in ((d.harmful_eval, he), (d.harmless_eval, se)):
+        if not items:
+            raise DatasetError(f"{spec}: no eval prompts left after removing those used for the direction")
+    return SteeringData(ht, st, hv, sv, he, se)
 
 
 class SteeringRun:

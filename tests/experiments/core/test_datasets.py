@@ -52,3 +52,12 @@ def test_organism_sets():
     harmless = load_instructions("organism:harmless:train", n=8)
     assert len(harmful) == 8 and harmful[0].category == "harmful" and harmless[0].category == "harmless"
     assert not {i.item_id for i in harmful} & {i.item_id for i in harmless}
+
+
+def test_exclude_before_subsetting(tmp_path):
+    p = tmp_path / "x.jsonl"
+    p.write_text("".join(json.dumps({"instruction": f"q{i}"}) + "\n" for i in range(6)))
+    items = load_instructions(p, n=4, exclude={"q0", "q1"})
+    assert len(items) == 4 and not {"q0", "q1"} & {i.instruction for i in items}
+    org = load_instructions("organism:harmful:eval", n=3, exclude={load_instructions("organism:harmful:eval")[0].instruction})
+    assert org == load_instructions("organism:harmful:eval")[1:4]
