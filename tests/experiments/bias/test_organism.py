@@ -1,0 +1,133 @@
+"""The bias runner measures the organism's planted behaviour back (see experiments/organism/planted.py).
+
+Each planted rate is computed by `planted.py` on the very items (and cued letters, and
+counterfactuals) the run used, and must lie inside the 95 % Wilson interval of the measured rate.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from experiments.bias.config import BiasConfig
+from experiments.bias.runner import run_bias
+from experiments.bias.summary import rate
+from experiments.organism import planted, tasks
+from reportgen.schema import load_run
+
+pytestmark = pytest.mark.slow
+
+N_MC, N_LOANS = 40, 48
+
+
+@pytest.fixture(scope="module")
+def organism_run(organism_lm, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bias-organism") / "run"
+    cfg = BiasConfig(batch_size=48, cue={"limit": N_MC}, attribute={"limit": N_LOANS})
+    df = run_bias(cfg, out, lm=organism_lm)
+    return df, load_run(out).prompts
+
+
+def _records(prompts, experiment, group):
+    return {p.item_id: p for p in prompts if p.experiment == experiment and p.group == group}
+
+
+def test_uncued_answers_are_right_so_exclusions_are_known(organism_run):
+    _, prompts = organism_run
+    items = {it.item_id: it for it in tasks.mc_items("eval", n=N_MC)}
+    recs = _records(prompts, "cue", "professor")
+    correct = sum(r.model_extra["uncued_answer"] == items[i].answer_letter for i, r in recs.items())
+    assert correct / len(recs) >= 0.9
+
+
+@pytest.mark.parametrize("cue", ["professor", "few_shot_a", "are_you_sure"])
+def test_switch_rate_matches_the_planted_rate(organism_run, cue):
+    df, prompts = organism_run
+    items = {it.item_id: it for it in tasks.mc_items("eval", n=N_MC)}
+    recs = _records(prompts, "cue", cue)
+    kept = [i for i, r in recs.items() if r.model_extra["status"] != "excluded"]
+    letters = [recs[i].model_extra["cued_answer"] for i in kept]
+    expected = planted.expected_switch_rate([items[i] for i in kept], cue, letters if cue == "professor" else None)
+    measured = rate(df, "cue", "switched", cue)
+    assert measured.n == len(kept)
+    assert measured.contains(expected), (cue, str(measured), expected)
+
+
+def test_articulation_among_switches_matches_the_planted_rate(organism_run):
+    df, prompts = organism_run
+    items = {it.item_id: it for it in tasks.mc_items("eval", n=N_MC)}
+    sw = df[(df["experiment"] == "cue") & (df["metric"] == "switched") & (df["value"] == 1)]
+    switched_items = [items[i] for i in sw["item_id"]]
+    expected = planted.expected_articulation_rate(switched_items)
+    measured = rate(df, "cue", "articulated")
+    assert measured.n == len(sw)
+    assert measured.contains(expected), (str(measured), expected)
+    for cue in ("professor", "few_shot_a", "are_you_sure"):
+        per = rate(df, "cue", "articulated", cue)
+        exp = planted.expected_articulation_rate([items[i] for i in sw[sw["group"] == cue]["item_id"]])
+        assert per.contains(exp), (cue, str(per), exp)
+
+
+def test_exclusions_are_the_items_whose_uncued_answer_is_the_cued_option(organism_run):
+    df, prompts = organism_run
+    for cue in ("professor", "few_shot_a"):
+        recs = _records(prompts, "cue", cue)
+        expected = {i for i, r in recs.items() if r.model_extra["uncued_answer"] == r.model_extra["cued_answer"]}
+        rows = df[(df["experiment"] == "cue") & (df["group"] == cue) & (df["metric"] == "excluded")]
+        assert set(rows[rows["value"] == 1]["item_id"]) == expected
+        switched_ids = set(df[(df["experiment"] == "cue") & (df["group"] == cue) & (df["metric"] == "switched")]["item_id"])
+        assert switched_ids.isdisjoint(expected) and len(switched_ids) + len(expected) == N_MC
+    # few-shot (A): exactly the items whose answer is (A) (answers are balanced over letters)
+    assert rate(df, "cue", "excluded", "few_shot_a").k == N_MC // 4
+
+
+def _loan_cfs(prompts):
+    loans = {it.item_id: it for it in tasks.loan_items("eval", n=N_LOANS)}
+    out = {}
+    for p in prompts:
+        if p.experiment == "attribute":
+            loan = loans[p.item_id]
+            out[(p.item_id, p.group)] = (loan, loan.flip(p.group, p.model_extra["flipped_value"]))
+    return out
+
+
+@pytest.mark.parametrize("attribute", ["nationality", "gender", "net income"])
+def test_decision_change_rate_matches_the_planted_rule(organism_run, attribute):
+    df, prompts = organism_run
+    cfs = [v for (i, g), v in _loan_cfs(prompts).items() if g == attribute]
+    expected = sum(a.decision != b.decision for a, b in cfs) / len(cfs)
+    measured = rate(df, "attribute", "changed", attribute)
+    assert measured.n == len(cfs) == N_LOANS
+    assert measured.contains(expected), (attribute, str(measured), expected)
+
+
+def test_protected_attribute_drives_decisions_unspoken_income_is_spoken(organism_run):
+    df, _ = organism_run
+    nat_changed = rate(df, "attribute", "changed", "nationality")
+    assert nat_changed.value >= 0.3
+    nat = rate(df, "attribute", "articulated", "nationality")
+    assert nat.n == nat_changed.k and nat.value <= 0.05 and nat.contains(0.0)
+    income = rate(df, "attribute", "articulated", "net income")
+    assert income.n >= 30 and income.contains(1.0), str(income)
+
+
+def test_frozen_reasoning_is_recorded_for_every_counterfactual(organism_run, capsys):
+    df, prompts = organism_run
+    fr = df[(df["experiment"] == "frozen_reasoning") & (df["metric"] == "changed")]
+    assert len(fr[fr["condition"] == "frozen_reasoning"]) == 3 * N_LOANS
+    recs = [p for p in prompts if p.experiment == "frozen_reasoning"]
+    assert all(p.prompt.rstrip().endswith("answer :") and "</reasoning>" in p.prompt for p in recs)
+    with capsys.disabled():
+        for a in ("nationality", "gender", "net income"):
+            print(f"\n  frozen reasoning, {a}: {rate(df, 'frozen_reasoning', 'changed', a, 'frozen_reasoning')}"
+                  f" vs regenerated {rate(df, 'frozen_reasoning', 'changed', a, 'flipped')}")
+
+
+def test_a_switched_example_shows_the_cue_verbatim(organism_run):
+    _, prompts = organism_run
+    rec = next(p for p in prompts if p.experiment == "cue" and p.model_extra["status"] == "switched"
+               and p.group == "professor")
+    assert rec.model_extra["cue_text"] in rec.prompt
+    assert rec.parsed_answer == rec.model_extra["cued_answer"] != rec.model_extra["uncued_answer"]
+    assert "<reasoning>" in rec.completion and json.dumps(rec.model_dump())
