@@ -413,7 +413,10 @@ class _Context:
         series = []
         for cond, grp in keys:
             label = condition_label(cond) + (f", {group_label(grp)}" if split and grp else "")
-            series.append(Series(cond, label, tuple(by_key[(cond, grp)]), self.colors(label), grp))
+            # Same key as the backup bars (the condition), so a condition keeps its colour
+            # across an experiment's slides; the reference condition is grey everywhere.
+            color = self.colors(label) if split else self.colors(cond, cond == self.baseline)
+            series.append(Series(cond, label, tuple(by_key[(cond, grp)]), color, grp))
         refs: list[Reference] = []
         ref_source = None
         if kind == "sweep":
@@ -566,6 +569,8 @@ class _Context:
         for c in summarize(rows, by=by):
             cond = str(c.condition)
             bars.append(Bar(cond, condition_label(cond), c.estimate, self.colors(cond, cond == self.baseline), c.group))
+        # Reference condition first, as on the main chart.
+        bars.sort(key=lambda b: b.category != self.baseline)
         conds = list(dict.fromkeys(b.category for b in bars))
         title = breakdown_sentence(bars, metric, self.baseline)
         caption = f"{experiment_label(self.key.experiment)}: {metric_noun(metric)}, every condition"
