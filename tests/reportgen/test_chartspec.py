@@ -243,3 +243,26 @@ def test_attribute_experiments_compare_decision_changes_with_articulation():
         rate_rows("attribute", "flipped", 0.0625, n=16, metric="articulated", group="nationality", task="bias"),
     )
     assert "and the reasoning admits it in 6% of changes" in main_of(build_chart_specs([run_small]), "attribute").title
+
+
+def test_aggregated_tables_drive_every_chart_form():
+    from reportgen.charts import draw_chart
+
+    rows = []
+    for cue, k_sw, n_sw, k_ar in (("professor", 46, 96, 4), ("few_shot_a", 31, 96, 2)):
+        rows += [{"experiment": "cue", "task": "bias", "model": "m", "condition": "cued", "metric": "switched",
+                  "group": cue, "k": k_sw, "n": n_sw},
+                 {"experiment": "cue", "task": "bias", "model": "m", "condition": "cued", "metric": "articulated",
+                  "group": cue, "k": k_ar, "n": k_sw}]
+    for cond, ks in (("forced", (10, 20, 39)), ("continued", (25, 33, 38))):
+        rows += [{"experiment": "early_answering", "task": "truncation", "model": "m", "condition": cond,
+                  "metric": "matches_full", "x": x, "k": k, "n": 40} for x, k in zip((0.0, 0.5, 1.0), ks)]
+    run = Run(path=Path("agg"), results=validate_results(pd.DataFrame(rows)))
+    charts = build_chart_specs([run])
+    cue = main_of(charts, "cue")
+    assert cue.group == "professor" and [(b.estimate.k, b.estimate.n) for b in cue.bars] == [(46, 96), (4, 46)]
+    curve = main_of(charts, "early_answering")
+    assert curve.kind == "curve" and [p.estimate.k for p in curve.series[0].points] == [10, 20, 39]
+    assert cue.prompt is None and curve.prompt is None  # no prompts.jsonl: nothing to show, no error
+    for chart in charts:
+        assert draw_chart(chart).axes

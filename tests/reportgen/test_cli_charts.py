@@ -72,3 +72,12 @@ def test_chart_with_a_spec_naming_a_missing_condition_exits_2(monkeypatch, capsy
                            "--spec", str(spec))
     assert code == 2 and "Traceback" not in err
     assert f"{spec}: experiment 'harmful': categories ['ablaton'] are neither conditions" in err
+
+
+def test_chart_with_the_example_spec_uses_its_categories_and_callout(monkeypatch, capsys, tmp_path):
+    code, out, err = run_cli(monkeypatch, capsys, "chart", str(EXAMPLES / "steering"), "-o", str(tmp_path),
+                             "--spec", str(EXAMPLES / "deck.yaml"), "--no-backup")
+    assert code == 0, err
+    assert "main   " in out and "backup " not in out
+    assert "Ablation drops refusal from 98% to 3%" in out
+    assert len(list(tmp_path.glob("*.png"))) == 4  # harmful, layer_sweep, harmless, cost
