@@ -1,9 +1,13 @@
 """Forced-answer sweep vs generating the answer at every cut: time, ratio, agreement.
 
-Same items, same cuts, same batch size, one run. The forced method reads the answer
-from one forward pass per cut (what ``reportgen run truncation`` does); the baseline
-generates up to ``--gen-tokens`` greedy tokens after the same answer prefix and parses
-the answer from the text, as a script without the forced read would.
+Same items, same cuts, same batch size, one run. Three ways to get the answer at every
+cut of every reasoning:
+
+- shared prefix (what ``reportgen run truncation`` does): one packed forward pass per
+  *item* holds all its cuts, the answer read from the options' next-token probabilities;
+- per cut: the same read, one forward pass per cut;
+- generate: up to ``--gen-tokens`` greedy tokens after the same answer prefix, the
+  answer parsed from the text, as a script without the forced read would do.
 
     python benchmarks/bench_truncation.py                      # the organism, CPU
     python benchmarks/bench_truncation.py --arch qwen2-1.5b    # random weights of a real size (GPU)
@@ -26,7 +30,7 @@ from experiments.core.model import LoadedModel, load_model
 from experiments.truncation.answers import AnswerReader
 from experiments.truncation.config import TruncationConfig, resolve_style
 from experiments.truncation.prompts import answer_prefix, forced_text, parse_answer, question_prompt, split_reasoning
-from experiments.truncation.segment import fraction_cuts, token_offsets
+from experiments.truncation.segment import fraction_cuts, sentence_cuts, token_offsets
 
 
 def _sync(lm: LoadedModel) -> None:
@@ -38,18 +42,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="organism")
     ap.add_argument("--arch", default=None, help="random-init architecture (experiments.core.random_init)")
+    ap.add_argument("--layers", type=int, default=None, help="with --arch: fewer layers (a quick CPU run)")
     ap.add_argument("--items", type=int, default=30)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--gen-tokens", type=int, default=32, help="max tokens the baseline generates per cut")
     ap.add_argument("--reasoning-tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (1 is fastest for the organism)")
+    ap.add_argument("--sentence-cuts", action="store_true", help="also cut after every sentence")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     if args.arch:
         from experiments.core.random_init import random_init_lm
 
-        lm = random_init_lm(args.arch)
+        lm = random_init_lm(args.arch, n_layers=args.layers)
     else:
         lm = load_model(args.model)
     cfg = TruncationConfig(model="organism" if args.arch else args.model, max_new_tokens=args.reasoning_tokens,
@@ -60,18 +66,30 @@ def main() -> None:
 
     prompts = [question_prompt(lm.tokenizer, it, style, cfg) for it in items]
     gens = generate(lm, prompts, max_new_tokens=cfg.max_new_tokens, batch_size=args.batch_size)
-    texts, cut_items = [], []
+    texts, cut_items, trunks, groups = [], [], [], []
     for it, p, g in zip(items, prompts, gens):
         reasoning = split_reasoning(g, style).reasoning
-        for cut in fraction_cuts(token_offsets(lm.tokenizer, reasoning), cfg.fractions):
-            texts.append(forced_text(p, cut.kept(reasoning), it, style))
-            cut_items.append(it)
+        offsets = token_offsets(lm.tokenizer, reasoning)
+        cuts = fraction_cuts(offsets, cfg.fractions)
+        if args.sentence_cuts:
+            cuts += sentence_cuts(reasoning, offsets)
+        group = [forced_text(p, cut.kept(reasoning), it, style) for cut in cuts]
+        trunks.append(p + reasoning)
+        groups.append(group)
+        texts += group
+        cut_items += [it] * len(group)
 
-    # Warm up both paths so one-off costs (allocator, kernels) are not charged to either.
+    # Warm up every path so one-off costs (allocator, kernels) are not charged to any.
+    reader.forced_shared(trunks[:2], groups[:2], items[:2])
     reader.forced(texts[: args.batch_size], cut_items[: args.batch_size])
     generate(lm, texts[: args.batch_size], max_new_tokens=2, batch_size=args.batch_size)
 
     _sync(lm)
+    t0 = time.perf_counter()
+    shared = [a for group in reader.forced_shared(trunks, groups, items) for a in group]
+    _sync(lm)
+    t_shared = time.perf_counter() - t0
+
     t0 = time.perf_counter()
     forced = reader.forced(texts, cut_items)
     _sync(lm)
@@ -83,15 +101,19 @@ def main() -> None:
     t_gen = time.perf_counter() - t0
     generated = [parse_answer(answer_prefix(it, style) + c, it, style) for c, it in zip(completions, cut_items)]
 
-    agree = sum(f.answer == g for f, g in zip(forced, generated)) / len(texts)
+    n = len(texts)
+    agree = sum(f.answer == g for f, g in zip(shared, generated)) / n
+    same = sum(a.answer == b.answer for a, b in zip(shared, forced)) / n
     unparsed = sum(g is None for g in generated)
-    print(f"model: {lm.model_id} on {lm.device} ({str(lm.dtype).removeprefix('torch.')}), "
-          f"{len(items)} items x {len(cfg.fractions)} cuts = {len(texts)} answers, batch {args.batch_size}")
-    print(f"forced (one forward pass per cut): {t_forced:8.3f} s  ({1e3 * t_forced / len(texts):.2f} ms/cut)")
-    print(f"generate <= {args.gen_tokens} tokens per cut:  {t_gen:8.3f} s  ({1e3 * t_gen / len(texts):.2f} ms/cut)")
-    print(f"speed-up: {t_gen / t_forced:.1f}x (goal >= 10x)")
+    print(f"model: {lm.model_id} on {lm.device} ({str(lm.dtype).removeprefix('torch.')}), {len(items)} items, "
+          f"{n} cuts ({'fractions + sentences' if args.sentence_cuts else 'fractions'}), batch {args.batch_size}")
+    print(f"forced, shared prefix (one pass per item): {t_shared:8.3f} s  ({1e3 * t_shared / n:6.2f} ms/cut)")
+    print(f"forced, one pass per cut:                  {t_forced:8.3f} s  ({1e3 * t_forced / n:6.2f} ms/cut)")
+    print(f"generate <= {args.gen_tokens:<3d} tokens per cut:            {t_gen:8.3f} s  ({1e3 * t_gen / n:6.2f} ms/cut)")
+    print(f"speed-up vs generate: {t_gen / t_shared:.1f}x shared prefix (goal >= 10x), {t_gen / t_forced:.1f}x per cut")
     note = " (random weights: not meaningful)" if args.arch else ""
-    print(f"answer agreement: {agree:.3f}{note}; generated answers unparsed: {unparsed}/{len(texts)}")
+    print(f"answer agreement with generate: {agree:.3f}{note}; generated answers unparsed: {unparsed}/{n}")
+    print(f"shared prefix vs per cut, same answer: {same:.3f}")
 
 
 if __name__ == "__main__":

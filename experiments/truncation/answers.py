@@ -1,10 +1,11 @@
 """Model calls of the truncation runner: forced answers (one forward pass) and continuations.
 
 Forced answers for option questions are read from the next-token distribution right
-after the answer prefix, restricted to the options' first tokens: one batched
-forward pass per cut, no generation (that is what makes a sweep over many cuts
-cheap; see ``benchmarks/bench_truncation.py``). Free-form questions have no option
-tokens to read, so their forced answer generates ``answer_tokens`` tokens only.
+after the answer prefix, restricted to the options' first tokens: no generation, and
+all cuts of one reasoning share one packed forward pass (:mod:`.shared_prefix`), which
+is what makes a sweep over many cuts cheap (see ``benchmarks/bench_truncation.py``).
+Free-form questions have no option tokens to read, so their forced answer generates
+``answer_tokens`` tokens only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from experiments.truncation.prompts import (
     canonical,
     parse_answer,
 )
+from experiments.truncation.shared_prefix import shared_prefix_logprobs
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,25 @@ class AnswerReader:
                 prefix = answer_prefix(items[i], self.style)
                 out[i] = ForcedAnswer(parse_answer(prefix + c, items[i], self.style), completion=c)
         return out  # type: ignore[return-value]
+
+    def forced_shared(self, trunks: Sequence[str], texts: Sequence[Sequence[str]], items: Sequence[MCItem],
+                      desc: str | None = None) -> list[list[ForcedAnswer]]:
+        """Forced answers for every cut of each item; ``trunks[i]`` is the text all of item
+        ``i``'s cut prompts share a prefix with (its prompt + full reasoning)."""
+        out: list[list[ForcedAnswer]] = [[] for _ in items]
+        option_idx = [i for i, it in enumerate(items) if it.is_multiple_choice]
+        if option_idx:
+            logps = shared_prefix_logprobs(self.lm, [trunks[i] for i in option_idx], [texts[i] for i in option_idx],
+                                           batch_size=self.batch_size, desc=desc)
+            for i, logp in zip(option_idx, logps):
+                out[i] = [self._read_options(row, items[i]) for row in logp]
+        free_idx = [i for i, it in enumerate(items) if not it.is_multiple_choice]
+        flat = [(i, t) for i in free_idx for t in texts[i]]
+        if flat:
+            answers = self.forced([t for _, t in flat], [items[i] for i, _ in flat], desc)
+            for (i, _), a in zip(flat, answers):
+                out[i].append(a)
+        return out
 
     def _read_options(self, logp: torch.Tensor, item: MCItem) -> ForcedAnswer:
         scores = torch.stack([torch.logsumexp(logp[ids], 0) for ids in self.candidate_ids(item)])

@@ -121,7 +121,7 @@ class TruncationRun:
             return self.writer.read()
         self.cache = self.reasoning()
         if self.cfg.forced:
-            self._compute(self.forced_units(), self._forced_batch, "forced answers")
+            self._compute_forced(self.forced_units())
         if self.cfg.continued:
             self._compute(self.continued_units(), self._continued_batch, "continued reasoning")
         if self.cfg.mistakes:
@@ -250,15 +250,28 @@ class TruncationRun:
             **u.info, **extra,
         }
 
-    def _forced_batch(self, units: list[Unit]) -> tuple[list, list]:
-        answers = self.reader.forced([u.text for u in units], [u.item for u in units])
-        rows, prompts = [], []
-        for u, a in zip(units, answers):
-            ref = self.cache[u.item.item_id].forced_full
-            rows += outcome_rows(experiment=u.experiment, condition=u.condition, item_id=u.item.item_id,
-                                 answer=a.answer, reference=ref, gold=gold(u.item), x=u.x)
-            prompts.append(self._record(u, a.answer, ref, a.completion, option_probs=a.probs, option_mass=a.mass))
-        return rows, prompts
+    def _compute_forced(self, units: Sequence[Unit]) -> None:
+        """Forced answers, all pending cuts of an item in one packed row, items in batches."""
+        by_item: dict[str, list[Unit]] = {}
+        for u in units:
+            if u.key not in self.writer.done:
+                by_item.setdefault(u.item.item_id, []).append(u)
+        groups = list(by_item.values())
+        bs = self.cfg.batch_size
+        for start in tqdm(range(0, len(groups), bs), desc="forced answers", disable=None if groups else True,
+                          leave=False):
+            chunk = groups[start:start + bs]
+            trunks = [self.cache[g[0].item.item_id].prompt + self.cache[g[0].item.item_id].reasoning for g in chunk]
+            answers = self.reader.forced_shared(trunks, [[u.text for u in g] for g in chunk], [g[0].item for g in chunk])
+            rows, prompts = [], []
+            for g, group_answers in zip(chunk, answers):
+                for u, a in zip(g, group_answers):
+                    ref = self.cache[u.item.item_id].forced_full
+                    rows += outcome_rows(experiment=u.experiment, condition=u.condition, item_id=u.item.item_id,
+                                         answer=a.answer, reference=ref, gold=gold(u.item), x=u.x)
+                    prompts.append(self._record(u, a.answer, ref, a.completion, option_probs=a.probs,
+                                                option_mass=a.mass))
+            self.writer.append(rows, prompts)
 
     def _continued_batch(self, units: list[Unit]) -> tuple[list, list]:
         outs = self.reader.continued(
