@@ -8,9 +8,10 @@ For every experiment in a run this module decides
 - the **two categories** of the main chart: from the deck spec, else the baseline
   against the condition with the strongest effect (mentors ask for one message per
   chart; more than two colours confuse), with every category moved to a backup chart;
-- the **words**: a takeaway sentence written from the numbers (it becomes the slide
-  title), a one-line caption, a footnote with n and the interval method, and one
-  highlight — the bar or point the arrow points at with a short callout.
+- the **words** (phrased by :mod:`reportgen.chartwords`): a takeaway sentence written
+  from the numbers (it becomes the slide title), a one-line caption, a footnote with n
+  and the interval method, and one highlight — the bar or point the arrow points at
+  with a short callout.
 
 Overlapping 95 % intervals are reported as "does not clearly change": a takeaway must
 never claim an effect the interval does not support.
@@ -27,8 +28,6 @@ from typing import Literal
 import pandas as pd
 
 from reportgen import stats
-from reportgen.schema import PromptRecord, Run
-from reportgen.spec import DeckSpec, ExperimentSpec, PromptChoice, SpecError
 from reportgen.chartwords import (
     METRIC_CATEGORY_LABELS,
     bar_sentence,
@@ -49,6 +48,8 @@ from reportgen.chartwords import (
     sweep_sentence,
     x_breakdown_sentence,
 )
+from reportgen.schema import PromptRecord, Run
+from reportgen.spec import DeckSpec, ExperimentSpec, PromptChoice, SpecError
 from reportgen.summarize import ExperimentKey, experiments, metric_kinds, summarize
 
 ChartKind = Literal["bars", "curve", "sweep"]
@@ -71,7 +72,6 @@ METRIC_PAIRS = (("switched", "articulated"), ("changed", "articulated"))
 #: a baseline is drawn in neutral grey so the eye goes to the manipulated condition.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 BASELINE_COLOR = "#8A8A8A"
-
 
 
 # ------------------------------------------------------------------ the chart spec
@@ -191,7 +191,8 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
     jobs: list[tuple[Run, ExperimentKey, ExperimentSpec | None]] = []
     for run in runs:
         for key in experiments(run.results):
-            override = spec.for_experiment(key.experiment, _run_names(run), key.model) if spec else None
+            names = (run.run_id, run.path.name)
+            override = spec.for_experiment(key.experiment, names, key.model) if spec else None
             if override is not None and override.skip:
                 continue
             if spec is not None and spec.only_listed and override is None:
@@ -206,10 +207,6 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
         # chart gets the palette's strongest pair and its backups reuse the same hues.
         charts.extend(experiment_charts(run, key, override, _Colors()))
     return charts
-
-
-def _run_names(run: Run) -> str:
-    return run.run_id
 
 
 def experiment_charts(

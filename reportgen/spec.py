@@ -116,13 +116,17 @@ class DeckSpec(_Strict):
         return str(v) if isinstance(v, (int, float, dt.date)) and not isinstance(v, bool) else v
 
     def for_experiment(
-        self, experiment: str, run: str | None = None, model: str | None = None
+        self, experiment: str, run: str | tuple[str, ...] | None = None, model: str | None = None
     ) -> ExperimentSpec | None:
-        """The override for one experiment, matching ``run``/``model`` when the spec sets them."""
+        """The override for one experiment, matching ``run``/``model`` when the spec sets them.
+
+        ``run`` may give several names for the same run (its id and its directory name).
+        """
+        names = (run,) if isinstance(run, str) else run
         for e in self.experiments:
             if e.experiment != experiment:
                 continue
-            if e.run is not None and run is not None and e.run != run:
+            if e.run is not None and names is not None and e.run not in names:
                 continue
             if e.model is not None and model is not None and e.model != model:
                 continue

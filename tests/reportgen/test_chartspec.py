@@ -266,3 +266,10 @@ def test_aggregated_tables_drive_every_chart_form():
     assert cue.prompt is None and curve.prompt is None  # no prompts.jsonl: nothing to show, no error
     for chart in charts:
         assert draw_chart(chart).axes
+
+
+def test_spec_entries_can_target_one_run_by_id_or_directory_name():
+    a, b = steering_run(name="runs/a"), steering_run(name="runs/b")
+    spec = DeckSpec(project="p", experiments=[{"experiment": "harmful", "run": "b", "takeaway": "Only run b"}])
+    titles = [c.title for c in build_chart_specs([a, b], spec) if not c.backup]
+    assert titles == ["Ablation drops refusal from 98% to 3%", "Only run b"]
