@@ -210,12 +210,6 @@ def sentence_case(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def fmt_x(x: float, x_format: str, x_names: dict[float, str] | None = None) -> str:
-    if x_names and x in x_names:
-        return x_names[x]
-    return format_x(x, x_format)
-
-
 def format_x(x: float, x_format: str) -> str:
     if x_format == "percent":
         return f"{x * 100:.0f}%"
