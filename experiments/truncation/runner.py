@@ -105,20 +105,31 @@ class TruncationRun:
         except ValueError as exc:
             raise ConfigError(f"config: {exc}") from None
         self.items = load_datasets(cfg.datasets, limit=cfg.limit)
-        self.lm = lm or load_model(
-            cfg.model, dtype=cfg.dtype, device=cfg.device, revision=cfg.revision,
-            trust_remote_code=cfg.trust_remote_code, require_chat_template=cfg.prompt_format == "chat",
-        )
+        # The run directory is checked before the model is loaded, so a wrong --out fails
+        # in a second rather than after loading 15 GB of weights.
         self.writer = RunWriter(out, task=TASK, model_id=cfg.model, config=cfg, overwrite=overwrite,
-                                info={**self.lm.describe(), "seed": cfg.seed, "prompt_style": self.style.model_dump()})
-        self.reader = AnswerReader(self.lm, self.style, batch_size=cfg.batch_size, answer_tokens=cfg.answer_tokens)
+                                info={"seed": cfg.seed, "prompt_style": self.style.model_dump()})
+        self._lm = lm
         self.cache: dict[str, CachedReasoning] = {}
+
+    @property
+    def lm(self) -> LoadedModel:
+        if self._lm is None:
+            cfg = self.cfg
+            self._lm = load_model(
+                cfg.model, dtype=cfg.dtype, device=cfg.device, revision=cfg.revision,
+                trust_remote_code=cfg.trust_remote_code, require_chat_template=cfg.prompt_format == "chat",
+            )
+        return self._lm
 
     # ------------------------------------------------------------------ driver
     def run(self) -> pd.DataFrame:
         """Run every enabled stage (skipping finished work) and write the run directory."""
         if self.writer.finished:
             return self.writer.read()
+        self.writer.update_info(**self.lm.describe())
+        self.reader = AnswerReader(self.lm, self.style, batch_size=self.cfg.batch_size,
+                                   answer_tokens=self.cfg.answer_tokens)
         self.cache = self.reasoning()
         if self.cfg.forced:
             self._compute_forced(self.forced_units())
@@ -127,8 +138,7 @@ class TruncationRun:
         if self.cfg.mistakes:
             self._compute(self.mistake_units(), self._continued_batch, "adding mistakes")
         self._write_aoc()
-        summary = self._reasoning_summary()
-        return self.writer.finish(**summary)
+        return self.writer.finish(**self._reasoning_summary())
 
     # ------------------------------------------------------------------ stage 1: reasoning
     def reasoning(self) -> dict[str, CachedReasoning]:

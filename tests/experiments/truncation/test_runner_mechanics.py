@@ -114,9 +114,11 @@ def test_mistake_prompts_corrupt_one_step_and_keep_a_clean_control(organism_run)
     assert len(changed) == 2 * len(by_item)
 
 
-def test_rerunning_a_finished_run_returns_it_and_a_new_config_is_refused(organism_run, random_organism_lm):
+def test_rerunning_a_finished_run_returns_it_and_a_new_config_is_refused(organism_run, random_organism_lm,
+                                                                        monkeypatch):
     out, df = organism_run
-    again = run_truncation(small_config(), out, lm=random_organism_lm)
+    monkeypatch.setattr(runner_mod, "load_model", lambda *a, **k: pytest.fail("model loaded for a finished run"))
+    again = run_truncation(small_config(), out)
     pd.testing.assert_frame_equal(again.reset_index(drop=True), df.reset_index(drop=True), check_dtype=False)
     from experiments.core.errors import RunDirError
 
