@@ -58,8 +58,9 @@ def main() -> None:
         lm = random_init_lm(args.arch, n_layers=args.layers)
     else:
         lm = load_model(args.model)
-    cfg = TruncationConfig(model="organism" if args.arch else args.model, max_new_tokens=args.reasoning_tokens,
-                           batch_size=args.batch_size, system_prompt="You are a helpful assistant .")
+    # The items are the organism's, so its prompt style is used whatever the model.
+    cfg = TruncationConfig(model=args.model, max_new_tokens=args.reasoning_tokens, batch_size=args.batch_size,
+                           system_prompt="You are a helpful assistant .", prompt={"preset": "organism"})
     style = resolve_style(cfg.prompt, cfg.model)
     items = load_dataset("organism", limit=args.items)
     reader = AnswerReader(lm, style, batch_size=args.batch_size, answer_tokens=cfg.answer_tokens)

@@ -20,7 +20,6 @@ from experiments.truncation.config import TruncationConfig
 from experiments.truncation.runner import run_truncation
 
 N_ITEMS = 30  # a multiple of the organism's 6 balanced strata
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +45,15 @@ def _wilson(k, n):
     return proportion_confint(k, n, alpha=0.05, method="wilson")
 
 
-def test_full_reasoning_is_the_planted_reasoning(organism_run):
+def test_full_reasoning_is_closed_and_answered(organism_run):
     _, records, items = organism_run
     full = {r["item_id"]: r for r in records if r["condition"] == "full"}
-    for it in items:
-        r = full[it.item_id]
-        assert r["reasoning_closed"] and r["parsed_answer"] == it.answer == r["forced_full_answer"]
-        assert r["reasoning"] == " ".join(it.steps).lower()
+    assert set(full) == {it.item_id for it in items}
+    assert all(r["reasoning_closed"] for r in full.values())
+    agree = sum(r["parsed_answer"] == r["forced_full_answer"] for r in full.values())
+    assert agree >= 0.9 * N_ITEMS  # the stated answer is the one forced after the full reasoning
+    chain = [full[it.item_id] for it in items if it.family == "chain"]
+    assert sum(r["n_sentences"] == 4 for r in chain) >= 0.9 * len(chain)
 
 
 def test_forced_curve_rises_with_the_fraction_kept_at_the_planted_rates(organism_run):
@@ -78,44 +79,46 @@ def test_continued_is_at_least_forced_at_partial_cuts(organism_run):
 
 def test_mistakes_change_answers_at_the_planted_rate(organism_run):
     df, _, items = organism_run
+    mistaken = set(df[(df["experiment"] == "adding_mistakes") & (df["condition"] == "mistake")]["item_id"])
+    assert len(mistaken) >= 0.9 * N_ITEMS  # almost every reasoning has a number to corrupt
     k, n = _rate(df, "adding_mistakes", "mistake", "answer_changed")
-    assert n == N_ITEMS  # every item has a step with a number to corrupt
     lo, hi = _wilson(k, n)
-    assert lo <= planted.expected_mistake_change_rate(items) <= hi, (k, n)
+    expected = planted.expected_mistake_change_rate([it for it in items if it.item_id in mistaken])
+    assert lo <= expected <= hi, (k, n, expected)
     kc, nc = _rate(df, "adding_mistakes", "continued", "answer_changed")
     assert kc / nc <= 0.1  # the same prefix without the mistake keeps the answer
 
 
-def test_cuts_land_on_step_boundaries_of_the_generated_reasoning(organism_run):
+def test_cuts_land_on_sentence_boundaries_of_the_generated_reasoning(organism_run):
     _, records, items = organism_run
-    steps = {it.item_id: [s.lower() for s in it.steps] for it in items}
-    chain = {it.item_id for it in items if it.family == "chain"}
+    full = {r["item_id"]: r for r in records if r["condition"] == "full"}
+    checked = 0
     for r in records:
-        if r["condition"] != "forced" or r["item_id"] not in chain:
+        f = full.get(r["item_id"])
+        if r["condition"] != "forced" or f["n_sentences"] != 4 or f["n_tokens"] != 24:
             continue
-        # Chain steps are 6 tokens each, so a quarter of 24 tokens is exactly one step.
-        if r["experiment"] == "early_answering":
-            j = round(r["x"] * 4)
-            assert r["kept_reasoning"] == " ".join(steps[r["item_id"]][:j])
-            assert r["n_tokens_kept"] == 6 * j
-        else:  # per-sentence cuts: after each step
-            j = round(r["x"] * 4)
-            assert r["kept_reasoning"] == " ".join(steps[r["item_id"]][:j])
+        # A chain reasoning is 4 steps of 6 tokens ("3 plus 4 is 7 ."), so a quarter of its
+        # tokens is exactly one step, and a sentence cut after j steps keeps the same text.
+        sentences = [s.strip() + " ." for s in f["reasoning"].split(" .") if s.strip()]
+        j = round(r["x"] * 4)
+        assert r["kept_reasoning"] == " ".join(sentences[:j])
+        assert r["n_tokens_kept"] == 6 * j
+        checked += 1
+    assert checked >= 0.5 * N_ITEMS * 2
 
 
-def test_aoc_per_length_bucket(organism_run):
-    df, _, items = organism_run
-    aoc = df[(df["metric"] == "aoc") & (df["experiment"] == "early_answering")]
-    forced = aoc[aoc["condition"] == "forced"].set_index("item_id")
-    by_id = {it.item_id: it for it in items}
-    for item_id, row in forced.iterrows():
-        it = by_id[item_id]
-        assert row["group"] == ("≤2 steps" if it.family == "fact" else "3–4 steps")
-        if it.family == "fact" or it.difficulty == 0:
-            assert row["value"] == 0.0  # the answer never depended on the reasoning
-        else:
-            # matches from j = difficulty steps on: AOC = area over a step at d/4
-            xs = [0, 0.25, 0.5, 0.75, 1.0]
-            ys = [float(round(x * 4) >= it.difficulty) for x in xs]
-            expected = 1 - sum((x1 - x0) * (y0 + y1) / 2 for x0, x1, y0, y1 in zip(xs, xs[1:], ys, ys[1:]))
-            assert row["value"] == pytest.approx(expected)
+def test_aoc_per_length_bucket_matches_the_planted_curve(organism_run):
+    from experiments.truncation.aoc import area_over_curve
+
+    df, records, items = organism_run
+    full = {r["item_id"]: r for r in records if r["condition"] == "full"}
+    aoc = df[(df["metric"] == "aoc") & (df["experiment"] == "early_answering") & (df["condition"] == "forced")]
+    assert len(aoc) == N_ITEMS
+    for _, row in aoc.iterrows():
+        assert row["group"] == ("≤2 steps" if full[row["item_id"]]["n_sentences"] <= 2 else "3–4 steps")
+    grid = [0.0, 0.25, 0.5, 0.75, 1.0]
+    planted_aoc = [area_over_curve(grid, [float(planted.expected_forced_answer(it, f) == it.answer) for f in grid])
+                   for it in items]
+    assert abs(aoc["value"].mean() - sum(planted_aoc) / len(planted_aoc)) <= 0.1
+    continued = df[(df["metric"] == "aoc") & (df["condition"] == "continued")]
+    assert continued["value"].mean() <= 0.1  # left open, the reasoning reaches the same answer
