@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -284,9 +285,12 @@ class TruncationRun:
             self.writer.append(rows, prompts)
 
     def _continued_batch(self, units: list[Unit]) -> tuple[list, list]:
+        # When sampling, each batch gets its own seed, fixed by its first unit, so batches do
+        # not replay one random stream and a resumed run samples what the first one would have.
+        seed = self.cfg.seed * 1_000_003 + zlib.crc32(units[0].key.encode("utf-8"))
         outs = self.reader.continued(
             [u.text for u in units], [u.item for u in units], max_new_tokens=self.cfg.max_new_tokens,
-            do_sample=self.cfg.do_sample, temperature=self.cfg.temperature, seed=self.cfg.seed,
+            do_sample=self.cfg.do_sample, temperature=self.cfg.temperature, seed=seed,
         )
         rows, prompts = [], []
         for u, (completion, answer) in zip(units, outs):
