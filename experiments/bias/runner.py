@@ -86,19 +86,9 @@ class BiasRunner:
         self._chunk_no = 0
 
     def check(self) -> None:
-        """Fail on inputs that would only break after hours of generation: read every dataset,
-        cue file and template, and the decision tokens, before the first model call."""
-        if self.cfg.cue.enabled:
-            load_cues(self.cfg.cue.cue_file, self.cfg.cue.cues)
-            load_choice_items(self.cfg.cue.dataset, self.cfg.cue.limit, self.cfg.seed)
-        if self.cfg.attribute.enabled:
-            items, specs, _ = attribute_setup(self.cfg.attribute, self.cfg.seed)
-            try:
-                counterfactuals(items, specs, self.cfg.seed)
-            except ValueError as exc:
-                raise ConfigError(f"attribute: {exc}") from None
-            if self.cfg.attribute.frozen_reasoning:
-                self._decision_token_ids()
+        """The decision tokens must exist and differ (needs the tokenizer, so after loading)."""
+        if self.cfg.attribute.enabled and self.cfg.attribute.frozen_reasoning:
+            self._decision_token_ids()
 
     # ------------------------------------------------------------------ model calls
     def generate(self, prompts: Sequence[str], desc: str) -> list[str]:
@@ -347,6 +337,23 @@ def _judgement_fields(rule_j: Judgement | None, model_j: Judgement | None, judge
     return out
 
 
+def check_inputs(config: BiasConfig) -> None:
+    """Read every dataset, cue file and template before loading a model, so a typo fails in
+    seconds with the file and field named, not after the first hour of generation."""
+    if config.cue.enabled:
+        try:
+            load_cues(config.cue.cue_file, config.cue.cues)
+        except ConfigError as exc:
+            raise ConfigError(f"cue.cues: {exc}") from None
+        load_choice_items(config.cue.dataset, config.cue.limit, config.seed)
+    if config.attribute.enabled:
+        items, specs, _ = attribute_setup(config.attribute, config.seed)
+        try:
+            counterfactuals(items, specs, config.seed)
+        except ValueError as exc:
+            raise ConfigError(f"attribute: {exc}") from None
+
+
 def load_judge(config: BiasConfig, lm: LoadedModel) -> ModelJudge | None:
     """The configured judge model (the experiment's own model object when they are the same)."""
     j = config.judge
@@ -369,6 +376,7 @@ def run_bias(
 ) -> pd.DataFrame:
     """Run the configured bias experiments into ``out`` (resuming an interrupted run) and return
     the results table. ``lm`` reuses an already loaded model (tests, notebooks)."""
+    check_inputs(config)
     writer = RunWriter(out, task="bias", model_id=config.model, config=config, overwrite=overwrite)
     if writer.finished:
         return writer.read()
