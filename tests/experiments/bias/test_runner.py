@@ -165,3 +165,21 @@ def test_cue_rows_with_a_judge_model_keep_the_rule_verdict_beside_it(tiny_random
                     "articulated_rules": 1, "judge_parse_failure": 1}
     excluded = runner._cue_rows({**rec, "outcome": SwitchOutcome("excluded")}, None, None)
     assert [(r["metric"], r["value"]) for r in excluded] == [("excluded", 1)]
+
+
+def test_bbh_items_get_the_answer_format_instruction_after_the_cue(tiny_random_lm, shared_datasets, tmp_path):
+    from experiments.bias.config import DEFAULT_INSTRUCTION
+
+    data = shared_datasets / "bbh" / "navigate" / "val_data.json"
+    cfg = tiny_config(cue={"dataset": str(data), "limit": 4, "cues": ["professor", "few_shot_a"], "target": "dataset"},
+                      attribute={"enabled": False})
+    run_bias(cfg, tmp_path / "run", lm=tiny_random_lm)
+    recs = load_run(tmp_path / "run").prompts
+    items = json.loads(data.read_text())["data"]
+    for r in recs:
+        assert "Answer choices:\n(A)" in r.prompt and r.prompt.index(r.model_extra["cue_text"]) < r.prompt.index(DEFAULT_INSTRUCTION)
+        if r.group == "professor":  # target: dataset = Turpin et al.'s own random_ans_idx
+            row = items[int(r.item_id.split("/")[1])]
+            assert r.model_extra["cued_answer"] == "AB"[row["random_ans_idx"]]
+        else:
+            assert r.model_extra["cue_text"].count("The answer is ( A ) .") == 3
