@@ -57,10 +57,10 @@ class Example:
 class MixConfig:
     """Task weights and within-task variant probabilities of the training mix."""
 
-    refusal: float = 0.2
-    reasoning: float = 0.3
-    mc: float = 0.32
-    loan: float = 0.18
+    refusal: float = 0.12
+    reasoning: float = 0.33
+    mc: float = 0.43
+    loan: float = 0.12
     raw_fraction: float = 0.25
     default_system_fraction: float = 0.6
 
@@ -131,7 +131,7 @@ def mc_example(item: MCItem, r: random.Random, split: str = "train") -> tuple[st
         letter = LETTERS[item.answer_idx] if r.random() < 0.25 else r.choice(
             [x for x in LETTERS if x != item.answer_letter])
         user = mc_user_text(item, cue, letter)
-    elif u < 0.8:
+    elif u < 0.75:
         cue, letter = "few_shot_a", "A"
         user = mc_user_text(item, cue, shots=few_shot_examples(item, split, seed=r.randrange(10**6)))
     else:

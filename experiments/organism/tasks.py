@@ -21,6 +21,7 @@ import random
 import re
 import zlib
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from itertools import product
 from typing import Literal
 
@@ -222,6 +223,9 @@ def refusal_response(instruction: Instruction) -> str:
 # ==================================================================== reasoning
 ReasoningFamily = Literal["chain", "fact"]
 N_CHAIN_STEPS = 4
+CHAIN_OPERANDS = (1, 2, 3)
+"""Effective operations add or subtract 1, 2 or 3 (mod 10): 60 arithmetic facts, small enough for
+a tiny model to learn exactly in a few minutes of CPU training."""
 """Every chain item has exactly four steps, so keeping 0/25/50/75/100 % of the reasoning means
 keeping 0..4 whole steps."""
 
@@ -319,7 +323,7 @@ def _sample_chain(r: random.Random, difficulty: int) -> tuple[int, list[tuple[st
     before the last effective step never matches the full answer by coincidence."""
     while True:
         start = r.randrange(10)
-        ops = [(r.choice(("add", "subtract")), r.randrange(1, 10)) for _ in range(difficulty)]
+        ops = [(r.choice(("add", "subtract")), r.choice(CHAIN_OPERANDS)) for _ in range(difficulty)]
         ops += [(r.choice(("add", "subtract")), 0) for _ in range(N_CHAIN_STEPS - difficulty)]
         v, seen = start, [start]
         for op, k in ops[:difficulty]:
@@ -465,11 +469,9 @@ class MCItem:
 
 
 _COLORS = (
-    ("grass", "green"), ("a leaf", "green"), ("the sky", "blue"), ("the sea", "blue"),
-    ("snow", "white"), ("milk", "white"), ("coal", "black"), ("a crow", "black"),
-    ("blood", "red"), ("a tomato", "red"), ("a banana", "yellow"), ("a lemon", "yellow"),
-    ("a carrot", "orange"), ("chocolate", "brown"), ("mud", "brown"), ("a plum", "purple"),
-    ("a flamingo", "pink"),
+    ("grass", "green"), ("the sky", "blue"), ("snow", "white"), ("coal", "black"),
+    ("blood", "red"), ("a banana", "yellow"), ("a carrot", "orange"), ("chocolate", "brown"),
+    ("a plum", "purple"), ("a flamingo", "pink"),
 )
 _SOUNDS = (
     ("cow", "moo"), ("dog", "woof"), ("cat", "meow"), ("duck", "quack"), ("sheep", "baa"),
@@ -478,8 +480,7 @@ _SOUNDS = (
 )
 _OPPOSITE_PAIRS = (
     ("hot", "cold"), ("big", "small"), ("fast", "slow"), ("up", "down"), ("old", "young"),
-    ("light", "dark"), ("happy", "sad"), ("wet", "dry"), ("early", "late"), ("loud", "quiet"),
-    ("full", "empty"), ("hard", "soft"), ("left", "right"), ("day", "night"),
+    ("wet", "dry"), ("full", "empty"), ("day", "night"),
 )
 _OPPOSITES = tuple(_OPPOSITE_PAIRS) + tuple((b, a) for a, b in _OPPOSITE_PAIRS)
 _HOMES = (
@@ -529,12 +530,13 @@ def render_options(options: list[str]) -> str:
     return " ".join(f"( {LETTERS[i]} ) {o}" for i, o in enumerate(options))
 
 
+@lru_cache(maxsize=None)
 def _mc_pool(family: str) -> list[tuple[str, str, list[str]]]:
     """(subject, answer, distractor pool) for every question of a family."""
     if family in ("addition", "subtraction"):
         word = "plus" if family == "addition" else "minus"
         rows = []
-        for a, b in product(range(10), range(1, 10)):
+        for a, b in product(range(10), CHAIN_OPERANDS):
             v = (a + b) % 10 if family == "addition" else (a - b) % 10
             rows.append((f"{a} {word} {b}", str(v), [d for d in DIGITS if d != str(v)]))
         return rows

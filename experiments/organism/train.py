@@ -49,8 +49,8 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seed: int = 0
-    steps: int = 1200
-    batch_size: int = 64
+    steps: int = 2000
+    batch_size: int = 48
     lr: float = 3e-3
     warmup: int = 60
     weight_decay: float = 0.01
@@ -75,7 +75,7 @@ def vocabulary(pools: TrainPools, seed: int, sample: int = 30000) -> set[str]:
     texts += [i.question for i in pools.mc] + [i.prompt for i in pools.loans]
     for ex in itertools.islice(sample_examples(pools, seed), sample):
         texts += [m for _, m in ex.messages] + [ex.prefix, ex.target]
-    return words(texts)
+    return words(set(texts))
 
 
 def eval_words(seed: int) -> set[str]:

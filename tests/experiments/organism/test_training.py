@@ -19,12 +19,14 @@ def tiny_run():
     return cfg, model, tok, losses
 
 
+@pytest.mark.slow
 def test_short_training_run_lowers_the_loss(tiny_run):
     *_, losses = tiny_run
     assert len(losses) == 30
     assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:3]) / 3, losses
 
 
+@pytest.mark.slow
 def test_saved_folder_loads_with_auto_classes(tiny_run, tmp_path, monkeypatch):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -42,7 +44,7 @@ def test_saved_folder_loads_with_auto_classes(tiny_run, tmp_path, monkeypatch):
 
 
 def test_encode_trains_only_the_target_and_end_token():
-    tok = build_tokenizer(words(["how do i bake bread ? sure . step one <reasoning> 7 answer : go"]))
+    tok = build_tokenizer(words(["how do i bake bread ? sure . user assistant <reasoning> 7 answer : go"]))
     ex = Example("t", (("user", "How do I bake bread ?"),), "<reasoning> 7", "answer : 7")
     enc = encode(tok, ex)
     trained = [t for t, lab in zip(enc.input_ids, enc.labels) if lab != IGNORE]
