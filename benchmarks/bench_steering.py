@@ -6,7 +6,9 @@ Prints three comparisons at the same batch size and prompts:
    input, attention and MLP output) vs unsteered — goal >= 0.9;
 2. generation tokens/s of the weight-orthogonalised model vs unsteered — goal ~ 1.0;
 3. the first-token refusal metric (one forward pass) vs generating 64 tokens and matching
-   refusal substrings — goal >= 20x faster with >= 95 % agreement.
+   refusal substrings — goal >= 20x faster with >= 95 % agreement. Agreement is measured on
+   completions that stop at EOS (what a run scores); the time of that variant is printed
+   too, since a model with short answers (the organism) stops well before 64 tokens.
 
 Usage::
 
@@ -119,11 +121,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "addition (hook, one layer)": lambda: activation_addition(lm, direction, layer, scope="all"),
         "orthogonalised weights": lambda: orthogonalized(lm, direction),
     }
-    tps: dict[str, float] = {}
-    for name, ctx in conditions.items():
+    # Conditions are timed in interleaved rounds (A B C D A B C D …) so that drift in machine
+    # load (shared CPUs, GPU clocks) spreads over all of them instead of biasing one.
+    times: dict[str, list[float]] = {name: [] for name in conditions}
+    for name, ctx in conditions.items():  # warm-up
         with ctx():
-            secs, _ = timed(lm, gen, args.repeats)
-        tps[name] = tokens / secs
+            gen()
+    for _ in range(args.repeats):
+        for name, ctx in conditions.items():
+            with ctx():
+                _sync(lm)
+                t0 = time.perf_counter()
+                gen()
+                _sync(lm)
+                times[name].append(time.perf_counter() - t0)
+    tps = {name: tokens / statistics.median(ts) for name, ts in times.items()}
+    r["spread"] = {name: round((max(ts) - min(ts)) / statistics.median(ts), 3) for name, ts in times.items()}
     r["tokens_per_s"] = {k: round(v, 1) for k, v in tps.items()}
     r["ratio_ablation_vs_unsteered"] = tps["ablation (hooks, all layers)"] / tps["unsteered"]
     r["ratio_addition_vs_unsteered"] = tps["addition (hook, one layer)"] / tps["unsteered"]
@@ -133,10 +146,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ids = refusal_token_ids(tok)
     t_first, lp = timed(lm, lambda: next_token_logprobs(lm, prompts, batch_size=args.batch_size), args.repeats)
     first = (refusal_score(lp, ids) > 0).tolist()
-    t_gen, comps = timed(lm, lambda: gen(64, prompts, forced=False), max(1, args.repeats - 2))
+    reps = max(1, args.repeats - 2)
+    t_forced, _ = timed(lm, lambda: gen(64, prompts, forced=True), reps)
+    t_eos, comps = timed(lm, lambda: gen(64, prompts, forced=False), reps)
     matched = [is_refusal(c) for c in comps]
-    r["refusal_metric_s"] = {"first_token": round(t_first, 4), "generate_64_and_match": round(t_gen, 4)}
-    r["speedup_first_token"] = t_gen / t_first
+    r["refusal_metric_s"] = {"first_token": round(t_first, 4), "generate_64_and_match": round(t_forced, 4),
+                             "generate_up_to_64_stop_at_eos": round(t_eos, 4)}
+    r["speedup_first_token"] = t_forced / t_first
+    r["speedup_first_token_vs_eos_stopping"] = t_eos / t_first
     r["agreement_first_token_vs_substring"] = sum(a == b for a, b in zip(first, matched)) / len(prompts)
     r["refusal_rate_substring"] = sum(matched) / len(prompts)
     report(r, meaningful_agreement=not args.random_init_config)
@@ -148,9 +165,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 def report(r: dict[str, Any], meaningful_agreement: bool) -> None:
     print(f"model {r['model']} ({r['params_million']} M params, {r['n_layers']} layers, d={r['d_model']}) "
           f"on {r['device']} {r['dtype']}; batch {r['batch_size']}, {r['new_tokens']} new tokens per prompt")
-    print(f"{'generation':38s} {'tokens/s':>10s}")
+    print(f"{'generation':38s} {'tokens/s':>10s}  spread (max-min)/median over repeats")
     for name, v in r["tokens_per_s"].items():
-        print(f"  {name:36s} {v:10.1f}")
+        print(f"  {name:36s} {v:10.1f}  {r['spread'][name]:.0%}")
     rows = [
         ("ablation / unsteered", r["ratio_ablation_vs_unsteered"], ">= 0.90", r["ratio_ablation_vs_unsteered"] >= 0.9),
         ("addition / unsteered", r["ratio_addition_vs_unsteered"], ">= 0.90", r["ratio_addition_vs_unsteered"] >= 0.9),
@@ -165,9 +182,10 @@ def report(r: dict[str, Any], meaningful_agreement: bool) -> None:
     for name, v, goal, ok in rows:
         mark = "n/a (random weights)" if ok is None else ("yes" if ok else "NO")
         print(f"  {name:42s} {v:8.2f}  {goal:8s} {mark}")
-    print(f"  (first token {r['refusal_metric_s']['first_token']:.3f} s vs generate-64 "
-          f"{r['refusal_metric_s']['generate_64_and_match']:.3f} s; substring refusal rate "
-          f"{r['refusal_rate_substring']:.2f})")
+    t = r["refusal_metric_s"]
+    print(f"  (first token {t['first_token']:.3f} s; generate 64 tokens {t['generate_64_and_match']:.3f} s; "
+          f"generate up to 64, stopping at EOS {t['generate_up_to_64_stop_at_eos']:.3f} s = "
+          f"{r['speedup_first_token_vs_eos_stopping']:.1f}x; substring refusal rate {r['refusal_rate_substring']:.2f})")
 
 
 if __name__ == "__main__":

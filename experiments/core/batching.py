@@ -61,6 +61,24 @@ def length_sorted_batches(
     yield from tqdm(chunks, desc=desc, disable=None if desc else True, leave=False)
 
 
+def run_model(lm: LoadedModel, batch: dict[str, torch.Tensor], keep: int = 0) -> torch.Tensor:
+    """One forward pass without cache; logits for the last ``keep`` positions (0 = all).
+
+    ``logits_to_keep`` spares the vocabulary projection of every prompt position (for a
+    150k vocabulary that is most of the memory of a long batch). Models whose forward does
+    not accept it (older remote code) get all logits, sliced afterwards.
+    """
+    if lm.extra.get("logits_to_keep", True):
+        try:
+            return lm.model(**batch, use_cache=False, logits_to_keep=keep).logits
+        except TypeError as exc:
+            if "logits_to_keep" not in str(exc):
+                raise
+            lm.extra["logits_to_keep"] = False
+    logits = lm.model(**batch, use_cache=False).logits
+    return logits[:, -keep:] if keep else logits
+
+
 @torch.inference_mode()
 def forward(
     lm: LoadedModel,
@@ -85,7 +103,7 @@ def forward(
     out: list[torch.Tensor | None] = [None] * len(texts)
     for idx in length_sorted_batches(token_lengths(lm, texts), batch_size, desc):
         batch = encode(lm, [texts[i] for i in idx])
-        logits = lm.model(**batch, use_cache=False, logits_to_keep=keep).logits
+        logits = run_model(lm, batch, keep)
         sel = logits[:, [keep + p for p in positions], :].float().cpu()
         for j, i in enumerate(idx):
             out[i] = sel[j]

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 import torch
 from torch import nn
 
-from experiments.core.batching import encode, length_sorted_batches, token_lengths
+from experiments.core.batching import encode, length_sorted_batches, run_model, token_lengths
 from experiments.core.model import LoadedModel
 
 AdditionScope = Literal["all", "prompt"]
@@ -184,7 +184,10 @@ def directional_ablation(
 
     regs: list[Callable[[], Any]] = []
     for i in idx:
-        regs.append(pre_hook(lm.layers[i], resid(targets[i])))
+        # Zero mode: if block i-1 is ablated too, its input and both its writers already
+        # lack the component, so block i's input does too; the hook would be a no-op.
+        if mode == "mean" or i - 1 not in idx:
+            regs.append(pre_hook(lm.layers[i], resid(targets[i])))
         for writer in lm.residual_writers(i):
             regs.append(output_hook(writer, resid(0.0)))
     with hooked(regs):
@@ -280,7 +283,7 @@ def capture_residuals(
     with _capture_hooks(lm, idx_layers, positions, sink):
         for idx in length_sorted_batches(token_lengths(lm, texts), batch_size, desc):
             batch = encode(lm, [texts[i] for i in idx])
-            lm.model(**batch, use_cache=False, logits_to_keep=1)
+            run_model(lm, batch, keep=1)
             dev = sink[idx_layers[0]].device
             stacked = torch.stack([sink[i].to(dev) for i in idx_layers], dim=1)  # [B, L, P, d]
             if reduce == "sum":

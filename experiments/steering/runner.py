@@ -118,7 +118,7 @@ class SteeringRun:
     def _filter(self, harmful: list, harmless: list, split: str, notes: dict[str, Any]) -> tuple[list, list]:
         """Keep harmful prompts with refusal score > 0 and harmless ones < 0 (Arditi et al.).
 
-        A class left empty by the filter is kept whole, and the run notes it in run.json:
+        A class left empty by the filter is kept whole, noted in ``run.json`` (``direction``):
         the model then does not separate the classes, which the baseline rows will show.
         """
         sh, ss = self.scores(harmful), self.scores(harmless)
@@ -248,7 +248,7 @@ class SteeringRun:
         window = "all layers" if iv.ablation_layers is None else f"layers {iv.ablation_layers}"
         w.update_info(
             direction={"layer": d.layer, "position": d.position, "norm": round(float(d.vector.norm()), 4),
-                       **{k: v for k, v in d.info.items() if k.endswith("score") or k == "kl"}},
+                       **d.info},
             conditions={
                 "baseline": "no intervention",
                 "ablation": f"refusal direction (layer {d.layer}, position {d.position}) {iv.ablation_mode}-ablated "

@@ -86,6 +86,9 @@ def select_direction(
 ) -> SelectionResult:
     """Score candidates and return the best; ``layer``/``position`` pin the search.
 
+    Pinning both chooses that candidate outright (the filters do not apply; its scores are
+    still computed and recorded). Pinning one restricts the search to it.
+
     Raises :class:`ExperimentError` naming the best rejected candidate when no candidate
     passes the filters, so the user can see which threshold to relax.
     """
@@ -93,6 +96,7 @@ def select_direction(
     base_harmless_lp = next_token_logprobs(lm, harmless_val, batch_size=batch_size)
     base_harmless = refusal_score(base_harmless_lp, token_ids).mean()
     limit = max_layer(lm.n_layers, max_layer_fraction)
+    pinned = layer is not None and position is not None
     layers = [layer] if layer is not None else list(range(limit))
     positions = [position] if position is not None else list(cands.positions)
     if position is not None and position not in cands.positions:
@@ -109,11 +113,8 @@ def select_direction(
         means = cands.harmless_projection(vec)
         scores = score_candidate(lm, vec, l, means, harmful_val, harmless_val, base_harmless_lp, token_ids,
                                  mode=mode, batch_size=batch_size)
-        reasons = []
-        if scores["kl"] > kl_max:
-            reasons.append(f"kl>{kl_max}")
-        if scores["induce_score"] <= induce_min:
-            reasons.append(f"induce<={induce_min}")
+        checks = ((f"kl>{kl_max}", scores["kl"] > kl_max), (f"induce<={induce_min}", scores["induce_score"] <= induce_min))
+        reasons = [] if pinned else [why for why, failed in checks if failed]  # a pinned choice is the user's
         table.append({"layer": l, "position": p, "norm": float(vec.norm()), **scores,
                       "passes": not reasons, "rejected_because": ",".join(reasons)})
     ok = [r for r in table if r["passes"]]
