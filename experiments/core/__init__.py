@@ -31,6 +31,7 @@ from experiments.core.errors import (
     RunDirError,
 )
 from experiments.core.hooks import (
+    MeanTargets,
     ResidualCapture,
     activation_addition,
     capture_residuals,
@@ -53,6 +54,7 @@ __all__ = [
     "ExperimentError",
     "InstructionItem",
     "LoadedModel",
+    "MeanTargets",
     "ModelLoadError",
     "PromptFormat",
     "ResidualCapture",

@@ -146,6 +146,29 @@ def _window(lm: LoadedModel, layers: Sequence[int] | None) -> list[int]:
     return idx
 
 
+@dataclass(frozen=True)
+class MeanTargets:
+    """Where mean-ablation sets the direction's component, per layer and kind of position.
+
+    ``default`` ``[n_layers]``: every position not in the tail (instruction tokens, and each
+    generated token). ``tail`` ``[n_layers, n_tail]``: the last ``n_tail`` positions of the
+    prompt (the template tokens after the user's text, aligned by left padding), each with
+    its own value. Typical values are the harmless prompts' mean projections: a template
+    token such as ``<|assistant|>`` carries a very different component from an ordinary word,
+    so one value for every position either leaves refusal in place or disturbs harmless
+    prompts (measured on the organism: KL 0.35-0.65 with one averaged value vs 0.01-0.03).
+    """
+
+    default: torch.Tensor
+    tail: torch.Tensor | None = None
+
+    def validate(self, n_layers: int) -> None:
+        if self.default.numel() != n_layers:
+            raise ValueError(f"means must have one value per layer ({n_layers}), got {self.default.numel()}")
+        if self.tail is not None and (self.tail.dim() != 2 or self.tail.shape[0] != n_layers):
+            raise ValueError(f"tail means must be [n_layers, n_tail], got {tuple(self.tail.shape)}")
+
+
 @contextlib.contextmanager
 def directional_ablation(
     lm: LoadedModel,
@@ -153,44 +176,63 @@ def directional_ablation(
     *,
     layers: Sequence[int] | None = None,
     mode: AblationMode = "zero",
-    means: torch.Tensor | Sequence[float] | None = None,
+    means: MeanTargets | torch.Tensor | Sequence[float] | None = None,
 ) -> Iterator[None]:
     """Remove ``direction`` from the residual stream entering each block in ``layers`` and
     from every attention and MLP output of those blocks (all blocks when ``layers`` is None).
 
     ``mode="zero"``: x ← x − (x·d̂)d̂ (Arditi et al.), equivalent to weight orthogonalisation.
-    ``mode="mean"``: the residual stream's component is *set* to ``means[layer]`` (e.g. the
-    mean projection on harmless prompts) instead of 0, and attention/MLP outputs still lose
-    theirs, so each block's input carries the harmless value. Zero ablation pushes the
-    component to a value no prompt has, which on small models can overshoot into refusing
-    everything; the mean keeps activations in distribution.
+    ``mode="mean"``: the residual stream's component is *set* to a target (``means``: one
+    value per layer for all positions, or :class:`MeanTargets` with separate values for the
+    prompt's template tail) instead of 0, and attention/MLP outputs still lose theirs, so
+    each block's input carries the target. Zero ablation pushes the component to a value no
+    prompt has, which on small models can overshoot; harmless means keep activations in
+    distribution.
     """
     d = _OnDevice(unit(direction).to(lm.device))
     idx = _window(lm, layers)
+    targets: MeanTargets | None = None
     if mode == "mean":
         if means is None:
             raise ValueError("mode='mean' needs per-layer means")
-        m = torch.as_tensor(means, dtype=torch.float32).flatten()
-        if m.numel() != lm.n_layers:
-            raise ValueError(f"means must have one value per layer ({lm.n_layers}), got {m.numel()}")
-        targets = [float(m[i]) for i in range(lm.n_layers)]
-    elif mode == "zero":
-        targets = [0.0] * lm.n_layers
-    else:
+        targets = means if isinstance(means, MeanTargets) else MeanTargets(torch.as_tensor(means, dtype=torch.float32).flatten())
+        targets.validate(lm.n_layers)
+    elif mode != "zero":
         raise ValueError(f"unknown ablation mode {mode!r} (use zero or mean)")
 
-    def resid(t: float) -> Callable[[torch.Tensor], torch.Tensor]:
-        return lambda h: _project_out(h, d.on(h.device), t)
+    def zero(h: torch.Tensor) -> torch.Tensor:
+        return _project_out(h, d.on(h.device), 0.0)
 
-    regs: list[Callable[[], Any]] = []
-    for i in idx:
-        # Zero mode: if block i-1 is ablated too, its input and both its writers already
-        # lack the component, so block i's input does too; the hook would be a no-op.
-        if mode == "mean" or i - 1 not in idx:
-            regs.append(pre_hook(lm.layers[i], resid(targets[i])))
-        for writer in lm.residual_writers(i):
-            regs.append(output_hook(writer, resid(0.0)))
-    with hooked(regs):
+    with contextlib.ExitStack() as stack:
+        state = stack.enter_context(prefill_tracker(lm)) if targets is not None and targets.tail is not None else None
+
+        def resid(i: int) -> Callable[[torch.Tensor], torch.Tensor]:
+            if targets is None:
+                return zero
+            default = float(targets.default[i])
+            if targets.tail is None:
+                return lambda h: _project_out(h, d.on(h.device), default)
+            tail = targets.tail[i]
+
+            def set_mean(h: torch.Tensor) -> torch.Tensor:
+                if not state.prefill:
+                    return _project_out(h, d.on(h.device), default)
+                n = min(h.shape[1], tail.numel())
+                target = torch.full((h.shape[1],), default, device=h.device)
+                target[h.shape[1] - n:] = tail[tail.numel() - n:].to(h.device)
+                return _project_out(h, d.on(h.device), target)
+
+            return set_mean
+
+        regs: list[Callable[[], Any]] = []
+        for i in idx:
+            # Zero mode: if block i-1 is ablated too, its input and both its writers already
+            # lack the component, so block i's input does too; the hook would be a no-op.
+            if targets is not None or i - 1 not in idx:
+                regs.append(pre_hook(lm.layers[i], resid(i)))
+            for writer in lm.residual_writers(i):
+                regs.append(output_hook(writer, zero))
+        stack.enter_context(hooked(regs))
         yield
 
 
@@ -233,19 +275,30 @@ def activation_addition(
 class ResidualCapture:
     """Block-input residuals at chosen positions (counted from each prompt's end).
 
-    ``acts``: ``[n_prompts, n_layers, n_positions, d_model]`` float32 on CPU, input order.
+    ``acts``: ``[n_prompts, n_layers, n_positions, d_model]`` float32 on CPU, input order;
+    with ``reduce="sum"`` the float64 sum over prompts ``[n_layers, n_positions, d_model]``,
+    and ``token_sum`` the float64 sum over *every real token* of every prompt
+    ``[n_layers, d_model]`` (``n_tokens`` of them), for means over all positions.
     """
 
     positions: list[int]
     acts: torch.Tensor
     layers: list[int] = field(default_factory=list)
+    token_sum: torch.Tensor | None = None
+    n_tokens: int = 0
 
 
 @contextlib.contextmanager
-def _capture_hooks(lm: LoadedModel, layers: list[int], positions: list[int], sink: dict[int, torch.Tensor]):
+def _capture_hooks(lm: LoadedModel, layers: list[int], positions: list[int], sink: dict[Any, torch.Tensor]):
+    """Grab each block's input at ``positions``; if ``sink["mask"]`` is set, also the
+    mask-weighted float64 sum over all positions (``sink[("all", i)]``)."""
+
     def make(i: int) -> Callable[[torch.Tensor], torch.Tensor]:
         def grab(h: torch.Tensor) -> torch.Tensor:
             sink[i] = h[:, positions, :].detach()
+            mask = sink.get("mask")
+            if mask is not None:
+                sink[("all", i)] = (h.double() * mask.to(h.device)[..., None]).sum((0, 1))
             return h
 
         return grab
@@ -270,24 +323,31 @@ def capture_residuals(
     ``positions`` are negative indices from each prompt's end (left padding makes them the
     same columns for every row). With ``reduce="sum"`` nothing per prompt is kept: ``acts``
     is the float64 sum ``[n_layers, n_positions, d_model]`` over prompts, which is what a
-    difference in means needs and stays small for thousands of prompts.
+    difference in means needs and stays small for thousands of prompts; ``token_sum`` adds
+    the sum over all real tokens from the same pass.
     Runs any interventions active around the call (hooks registered earlier fire first).
     """
     positions = list(positions)
     if any(p >= 0 for p in positions):
         raise ValueError("positions must be negative (counted from the end of each prompt)")
     idx_layers = _window(lm, layers)
-    sink: dict[int, torch.Tensor] = {}
+    sink: dict[Any, torch.Tensor] = {}
     total = torch.zeros(len(idx_layers), len(positions), lm.d_model, dtype=torch.float64)
+    token_total = torch.zeros(len(idx_layers), lm.d_model, dtype=torch.float64)
+    n_tokens = 0
     per_prompt: list[torch.Tensor | None] = [None] * len(texts)
     with _capture_hooks(lm, idx_layers, positions, sink):
         for idx in length_sorted_batches(token_lengths(lm, texts), batch_size, desc):
             batch = encode(lm, [texts[i] for i in idx])
+            if reduce == "sum":
+                sink["mask"] = batch["attention_mask"].double()
+                n_tokens += int(batch["attention_mask"].sum())
             run_model(lm, batch, keep=1)
             dev = sink[idx_layers[0]].device
             stacked = torch.stack([sink[i].to(dev) for i in idx_layers], dim=1)  # [B, L, P, d]
             if reduce == "sum":
                 total += stacked.double().sum(0).cpu()
+                token_total += torch.stack([sink[("all", i)].cpu() for i in idx_layers])
             else:
                 cpu = stacked.float().cpu()
                 for j, i in enumerate(idx):
@@ -296,5 +356,6 @@ def capture_residuals(
     acts = total if reduce == "sum" else (
         torch.stack(per_prompt) if per_prompt else torch.empty(0, len(idx_layers), len(positions), lm.d_model)
     )
-    return ResidualCapture(positions=positions, acts=acts, layers=idx_layers)
+    return ResidualCapture(positions=positions, acts=acts, layers=idx_layers,
+                           token_sum=token_total if reduce == "sum" else None, n_tokens=n_tokens)
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from experiments.core.hooks import capture_residuals, unit
+from experiments.core.hooks import MeanTargets, capture_residuals, unit
 from experiments.core.model import LoadedModel
 
 def post_instruction_positions(tokenizer: Any, render: Callable[[str], str], max_positions: int = 8) -> list[int]:
@@ -53,6 +53,7 @@ class Candidates:
     positions: list[int]
     n_harmful: int
     n_harmless: int
+    harmless_token_mean: torch.Tensor | None = None
 
     @property
     def diff(self) -> torch.Tensor:
@@ -62,14 +63,21 @@ class Candidates:
         """The raw (unnormalised) candidate at ``layer`` and negative ``position``."""
         return self.diff[layer, self.positions.index(position)]
 
-    def harmless_projection(self, direction: torch.Tensor) -> torch.Tensor:
-        """Mean projection of harmless activations on ``direction``'s unit vector, per layer.
+    def harmless_projection(self, direction: torch.Tensor) -> MeanTargets:
+        """Mean-ablation targets for ``direction``: harmless mean projections per layer.
 
-        Averaged over the post-instruction positions; this is the value mean-ablation sets
-        the component to (the mean of projections equals the projection of the mean).
+        Each template-tail position gets its own mean; every other position the mean over
+        all tokens of the harmless prompts (see :class:`~experiments.core.hooks.MeanTargets`).
         """
-        d = unit(direction).double()
-        return (self.harmless_mean @ d).mean(dim=1).float()
+        return mean_targets(direction, self.harmless_mean, self.harmless_token_mean)
+
+
+def mean_targets(direction: torch.Tensor, tail_mean: torch.Tensor, token_mean: torch.Tensor | None) -> MeanTargets:
+    """Project harmless means (``[L, P, d]`` at the tail, ``[L, d]`` over all tokens) on d̂."""
+    d = unit(direction).double()
+    tail = (tail_mean.double() @ d).float()
+    default = (token_mean.double() @ d).float() if token_mean is not None else tail.mean(dim=1)
+    return MeanTargets(default=default, tail=tail)
 
 
 def mean_diff_candidates(
@@ -86,9 +94,10 @@ def mean_diff_candidates(
     pos = list(positions)
     s_harm = capture_residuals(lm, harmful, positions=pos, batch_size=batch_size, reduce="sum",
                                desc="activations (harmful)").acts
-    s_safe = capture_residuals(lm, harmless, positions=pos, batch_size=batch_size, reduce="sum",
-                               desc="activations (harmless)").acts
-    return Candidates(s_harm / len(harmful), s_safe / len(harmless), pos, len(harmful), len(harmless))
+    safe = capture_residuals(lm, harmless, positions=pos, batch_size=batch_size, reduce="sum",
+                             desc="activations (harmless)")
+    return Candidates(s_harm / len(harmful), safe.acts / len(harmless), pos, len(harmful), len(harmless),
+                      harmless_token_mean=safe.token_sum / max(1, safe.n_tokens))
 
 
 def random_direction(like: torch.Tensor, seed: int) -> torch.Tensor:
@@ -103,8 +112,9 @@ class Direction:
     """The chosen refusal direction, reusable outside the run that found it.
 
     ``vector`` is the raw difference in means at (``layer``, ``position``); its norm matters
-    for activation addition. ``harmless_mean`` (``[n_layers, n_positions, d_model]``) is kept
-    so mean-ablation targets can be computed for this or any other direction (e.g. the
+    for activation addition. ``harmless_mean`` (``[n_layers, n_positions, d_model]``, at the
+    template tail) and ``harmless_token_mean`` (``[n_layers, d_model]``, over all tokens) are
+    kept so mean-ablation targets can be computed for this or any other direction (e.g. the
     random control) without recapturing activations.
     """
 
@@ -112,16 +122,16 @@ class Direction:
     position: int
     vector: torch.Tensor
     harmless_mean: torch.Tensor
+    harmless_token_mean: torch.Tensor | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def means(self) -> torch.Tensor:
-        """Per-layer harmless mean projection on this direction (mean-ablation targets)."""
+    def means(self) -> MeanTargets:
+        """Mean-ablation targets for this direction (harmless mean projections)."""
         return self.means_for(self.vector)
 
-    def means_for(self, direction: torch.Tensor) -> torch.Tensor:
-        d = unit(direction).double()
-        return (self.harmless_mean.double() @ d).mean(dim=1).float()
+    def means_for(self, direction: torch.Tensor) -> MeanTargets:
+        return mean_targets(direction, self.harmless_mean, self.harmless_token_mean)
 
     def save(self, pt_path: Any, json_path: Any) -> None:
         """Write ``direction.json`` (a readable summary), then ``direction.pt`` (the tensors).
@@ -137,11 +147,13 @@ class Direction:
         Path(json_path).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
         tmp = Path(str(pt_path) + ".tmp")
         torch.save({"layer": self.layer, "position": self.position, "vector": self.vector.float().cpu(),
-                    "harmless_mean": self.harmless_mean.float().cpu(), "info": self.info}, tmp)
+                    "harmless_mean": self.harmless_mean.float().cpu(),
+                    "harmless_token_mean": None if self.harmless_token_mean is None else self.harmless_token_mean.float().cpu(),
+                    "info": self.info}, tmp)
         os.replace(tmp, pt_path)
 
     @classmethod
     def load(cls, pt_path: Any) -> "Direction":
         data = torch.load(pt_path, map_location="cpu", weights_only=True)
         return cls(int(data["layer"]), int(data["position"]), data["vector"], data["harmless_mean"],
-                   dict(data.get("info") or {}))
+                   data.get("harmless_token_mean"), dict(data.get("info") or {}))

@@ -49,7 +49,7 @@ from experiments.steering.directions import Direction, mean_diff_candidates, pos
 from experiments.steering.interventions import save_orthogonalized
 from experiments.steering.judge import Judge, ModelJudge
 from experiments.steering.scoring import is_refusal, kl_divergence, refusal_score, refusal_token_ids
-from experiments.steering.selection import select_direction
+from experiments.steering.selection import NoCandidateError, select_direction
 
 TASK = "steering"
 Intervention = Callable[[], ContextManager[Any]]
@@ -144,12 +144,17 @@ class SteeringRun:
         positions = c.selection.positions or post_instruction_positions(self.lm.tokenizer, self.render)
         texts = lambda items: [self.render(i.instruction) for i in items]  # noqa: E731
         cands = mean_diff_candidates(self.lm, texts(ht), texts(st), positions, batch_size=self.bs)
-        sel = select_direction(
-            self.lm, cands, texts(hv), texts(sv), self.token_ids,
-            mode=c.intervention.ablation_mode, kl_max=c.selection.kl_max, induce_min=c.selection.induce_min,
-            max_layer_fraction=c.selection.max_layer_fraction, layer=c.selection.layer,
-            position=c.selection.position, batch_size=self.bs,
-        )
+        try:
+            sel = select_direction(
+                self.lm, cands, texts(hv), texts(sv), self.token_ids,
+                mode=c.intervention.ablation_mode, kl_max=c.selection.kl_max, induce_min=c.selection.induce_min,
+                max_layer_fraction=c.selection.max_layer_fraction, layer=c.selection.layer,
+                position=c.selection.position, batch_size=self.bs,
+            )
+        except NoCandidateError as exc:
+            # Keep every candidate's scores: they show which threshold to relax.
+            pd.DataFrame(exc.table).to_csv(self.writer.path("candidates.csv"), index=False)
+            raise
         pd.DataFrame(sel.table).to_csv(self.writer.path("candidates.csv"), index=False)
         sel.direction.info.update(notes)
         sel.direction.save(self.writer.path("direction.pt"), self.writer.path("direction.json"))

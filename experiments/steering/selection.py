@@ -25,10 +25,18 @@ from tqdm.auto import tqdm
 
 from experiments.core.batching import next_token_logprobs
 from experiments.core.errors import ExperimentError
-from experiments.core.hooks import AblationMode, activation_addition, directional_ablation
+from experiments.core.hooks import AblationMode, MeanTargets, activation_addition, directional_ablation
 from experiments.core.model import LoadedModel
 from experiments.steering.directions import Candidates, Direction
 from experiments.steering.scoring import kl_divergence, refusal_score
+
+
+class NoCandidateError(ExperimentError):
+    """No candidate passed the filters; ``table`` holds every candidate's scores."""
+
+    def __init__(self, message: str, table: list[dict[str, Any]]):
+        super().__init__(message)
+        self.table = table
 
 
 @dataclass
@@ -50,7 +58,7 @@ def score_candidate(
     lm: LoadedModel,
     vector: torch.Tensor,
     layer: int,
-    means: torch.Tensor,
+    means: MeanTargets,
     harmful: Sequence[str],
     harmless: Sequence[str],
     base_harmless_lp: torch.Tensor,
@@ -121,19 +129,21 @@ def select_direction(
     if not ok:
         scored = [r for r in table if "bypass_score" in r]
         if not scored:
-            raise ExperimentError("every candidate direction is zero: harmful and harmless prompts give "
-                                  "identical activations at the chosen positions and layers")
+            raise NoCandidateError("every candidate direction is zero: harmful and harmless prompts give "
+                                  "identical activations at the chosen positions and layers", table)
         best = min(scored, key=lambda r: r["bypass_score"])
-        raise ExperimentError(
+        raise NoCandidateError(
             f"no candidate direction passes the selection filters; the lowest bypass score "
             f"({best['bypass_score']:.2f}) is at layer {best['layer']}, position {best['position']} "
             f"with kl {best['kl']:.3f} and induce score {best['induce_score']:.2f}; "
-            "relax selection.kl_max / selection.induce_min or pin selection.layer"
+            "relax selection.kl_max / selection.induce_min or pin selection.layer and selection.position",
+            table,
         )
     best = min(ok, key=lambda r: r["bypass_score"])
     vec = cands.vector(best["layer"], best["position"]).float()
     direction = Direction(
         best["layer"], best["position"], vec, cands.harmless_mean.float(),
+        None if cands.harmless_token_mean is None else cands.harmless_token_mean.float(),
         info={k: best[k] for k in ("bypass_score", "induce_score", "kl")} | {
             "baseline_harmful_score": float(base_harmful), "baseline_harmless_score": float(base_harmless),
             "n_harmful": cands.n_harmful, "n_harmless": cands.n_harmless, "positions": cands.positions,

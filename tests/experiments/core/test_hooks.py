@@ -7,6 +7,7 @@ import torch
 
 from experiments.core.batching import forward, generate
 from experiments.core.hooks import (
+    MeanTargets,
     activation_addition,
     capture_residuals,
     directional_ablation,
@@ -81,6 +82,22 @@ def test_mean_ablation_sets_component_and_window_limits_it(tiny_random_lm, texts
         acts = capture_residuals(tiny_random_lm, texts, positions=(-1,)).acts
     assert (acts[:, 1, 0] @ dh).abs().max() < 1e-4
     assert (acts[:, 0, 0] @ dh).abs().max() > 1e-2
+
+
+def test_mean_targets_give_the_tail_its_own_values(tiny_random_lm, texts):
+    d = _direction(tiny_random_lm)
+    dh = unit(d)
+    targets = MeanTargets(default=torch.tensor([0.5, -0.25]), tail=torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    with directional_ablation(tiny_random_lm, d, mode="mean", means=targets):
+        acts = capture_residuals(tiny_random_lm, texts, positions=(-3, -2, -1)).acts  # [N, L, 3, d]
+        seen: list[torch.Tensor] = []
+        with hooked([pre_hook(tiny_random_lm.layers[1], lambda h: seen.append(h.float() @ dh) or h)]):
+            generate(tiny_random_lm, texts[:1], max_new_tokens=3)
+    proj = acts @ dh
+    assert torch.allclose(proj[:, 0], torch.tensor([0.5, 1.0, 2.0]).expand(3, 3), atol=1e-4)
+    assert torch.allclose(proj[:, 1], torch.tensor([-0.25, 3.0, 4.0]).expand(3, 3), atol=1e-4)
+    # Decode steps are not tail positions: they get the default value.
+    assert all(torch.allclose(p, torch.tensor(-0.25), atol=1e-4) for p in seen[1:]) and len(seen) > 1
 
 
 def test_addition_adds_raw_vector_at_its_layer_only(tiny_random_lm, texts):

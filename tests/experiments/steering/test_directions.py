@@ -33,6 +33,11 @@ def test_candidates_are_float64_mean_differences(tiny_random_lm):
     a = capture_residuals(tiny_random_lm, harmful, positions=[-2, -1]).acts.double().mean(0)
     b = capture_residuals(tiny_random_lm, harmless, positions=[-2, -1]).acts.double().mean(0)
     assert torch.allclose(cands.diff, a - b, atol=1e-5)
+    # The mean over all real tokens of the harmless prompts, from the same pass.
+    lm, tok = tiny_random_lm, tiny_random_lm.tokenizer
+    lengths = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in harmless]
+    every = torch.cat([capture_residuals(lm, [t], positions=list(range(-n, 0))).acts[0] for t, n in zip(harmless, lengths)], 1)
+    assert torch.allclose(cands.harmless_token_mean, every.double().mean(1), atol=1e-5)
     # Layer 0 sees the same template-token embeddings in both classes.
     assert cands.diff[0].abs().max() < 1e-6 and cands.diff[1].abs().max() > 1e-3
     assert torch.equal(cands.vector(1, -1), cands.diff[1, 1])
@@ -46,12 +51,13 @@ def test_random_direction_has_equal_norm_and_differs():
 
 
 def test_direction_round_trip(tmp_path):
-    d = Direction(3, -2, torch.randn(16), torch.randn(5, 2, 16), {"bypass_score": -3.0})
+    d = Direction(3, -2, torch.randn(16), torch.randn(5, 2, 16), torch.randn(5, 16), {"bypass_score": -3.0})
     d.save(tmp_path / "direction.pt", tmp_path / "direction.json")
     e = Direction.load(tmp_path / "direction.pt")
     assert (e.layer, e.position, e.info) == (3, -2, {"bypass_score": -3.0})
-    assert torch.equal(e.vector, d.vector) and torch.allclose(e.means, d.means)
+    assert torch.equal(e.vector, d.vector) and torch.equal(e.harmless_token_mean, d.harmless_token_mean)
     assert '"layer": 3' in (tmp_path / "direction.json").read_text()
-    # means: per-layer projection of the harmless mean, averaged over positions
+    # mean-ablation targets: the tail's per-position projections, all tokens' elsewhere
     u = d.vector / d.vector.norm()
-    assert torch.allclose(d.means, (d.harmless_mean @ u).mean(1), atol=1e-5)
+    assert torch.allclose(e.means.tail, d.harmless_mean @ u, atol=1e-5)
+    assert torch.allclose(e.means.default, d.harmless_token_mean @ u, atol=1e-5)

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from experiments.core.batching import forward, generate
+from experiments.core.errors import ExperimentError
 from experiments.core.prompting import format_prompt
 from experiments.core.writer import RunWriter
 from experiments.steering import runner as runner_mod
@@ -174,3 +175,12 @@ def test_refusal_direction_files_and_judge_slot(organism_lm, shared_datasets, tm
     recs = load_run(tmp_path / "run").prompts
     texts = {i["instruction"] for i in json.loads((rd / "harmful_val.json").read_text())}
     assert all(r.instruction in r.prompt for r in recs) and any(r.instruction in texts for r in recs)
+
+
+def test_no_passing_candidate_is_a_clear_error_that_keeps_the_scores(organism_lm, tmp_path):
+    cfg = SteeringConfig(batch_size=16, data={"n_train": 8, "n_val": 8, "n_eval": 4}, selection={"kl_max": 1e-9})
+    with pytest.raises(ExperimentError, match="relax selection.kl_max"):
+        run_steering(cfg, tmp_path / "run", lm=organism_lm)
+    cands = pd.read_csv(tmp_path / "run" / "candidates.csv")
+    assert not cands["passes"].any() and cands["kl"].notna().any()
+    assert not (tmp_path / "run" / "results.parquet").exists()
