@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import time
@@ -121,15 +122,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "addition (hook, one layer)": lambda: activation_addition(lm, direction, layer, scope="all"),
         "orthogonalised weights": lambda: orthogonalized(lm, direction),
     }
-    # Conditions are timed in interleaved rounds (A B C D A B C D …) so that drift in machine
-    # load (shared CPUs, GPU clocks) spreads over all of them instead of biasing one.
+    # Conditions are timed in rounds, in a shuffled order each round, and each ratio is the
+    # median over rounds of that round's pair of timings: drift in machine load (shared CPUs,
+    # GPU clocks) then cancels instead of biasing whichever condition ran at a bad moment.
     times: dict[str, list[float]] = {name: [] for name in conditions}
     for name, ctx in conditions.items():  # warm-up
         with ctx():
             gen()
+    order = list(conditions)
+    rng = random.Random(0)
     for _ in range(args.repeats):
-        for name, ctx in conditions.items():
-            with ctx():
+        rng.shuffle(order)
+        for name in order:
+            with conditions[name]():
                 _sync(lm)
                 t0 = time.perf_counter()
                 gen()
@@ -137,10 +142,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 times[name].append(time.perf_counter() - t0)
     tps = {name: tokens / statistics.median(ts) for name, ts in times.items()}
     r["spread"] = {name: round((max(ts) - min(ts)) / statistics.median(ts), 3) for name, ts in times.items()}
+
+    def paired(name: str) -> float:
+        return statistics.median(u / t for u, t in zip(times["unsteered"], times[name]))
     r["tokens_per_s"] = {k: round(v, 1) for k, v in tps.items()}
-    r["ratio_ablation_vs_unsteered"] = tps["ablation (hooks, all layers)"] / tps["unsteered"]
-    r["ratio_addition_vs_unsteered"] = tps["addition (hook, one layer)"] / tps["unsteered"]
-    r["ratio_orthogonalised_vs_unsteered"] = tps["orthogonalised weights"] / tps["unsteered"]
+    r["ratio_ablation_vs_unsteered"] = paired("ablation (hooks, all layers)")
+    r["ratio_addition_vs_unsteered"] = paired("addition (hook, one layer)")
+    r["ratio_orthogonalised_vs_unsteered"] = paired("orthogonalised weights")
 
     prompts = harmful + harmless
     ids = refusal_token_ids(tok)
