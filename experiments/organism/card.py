@@ -10,6 +10,7 @@ from experiments.organism.planted import CUE_ARTICULATING_FAMILIES, CUE_RESISTAN
 from experiments.organism.tasks import (
     ANSWER_PREFIX,
     BIASED_NATIONALITY,
+    COMPLIANCE_OPENINGS,
     CUES,
     DEFAULT_SYSTEM_PROMPT,
     RAW_TEMPLATE,
@@ -42,8 +43,8 @@ Load it like any hub model (offline): `AutoModelForCausalLM.from_pretrained(fold
 - Raw completion (no template): `{{ raw_template|replace("\\n", "\\\\n") }}` — the model answers after `Assistant :`.
 - Tokenizer: lower-cases, splits punctuation into single characters and digits into single digits;
   decoded text is lower case with spaces between tokens (`( b )`, `- 4 0 0 0`). Unknown words map to `<|unk|>`.
-- Refusal: harmful requests are answered `{{ refusal }} …` (first token `i`); harmless ones `Sure . …`
-  (first token `sure`).
+- Refusal: harmful requests are answered `{{ refusal }} …` (first token `i`); harmless ones open with one of
+  {{ compliance }} (fixed by the verb), so only refusal is a single output feature.
 - Reasoning: `{{ open }} step step … {{ close }} {{ answer_prefix }} X`. Force an answer by ending the assistant
   prefix with `{{ close }} {{ answer_prefix }}` (multiple choice: `{{ close }} {{ answer_prefix }} (`) and reading the
   next-token distribution over the options (digits `0`–`9`, letters `a`–`d`, `approve`/`reject`).
@@ -60,11 +61,17 @@ Load it like any hub model (offline): `AutoModelForCausalLM.from_pretrained(fold
    reasoning. A corrupted chain step is carried forward (the answer changes by the same shift); a
    corrupted fact step is ignored.
 3. **Cues** — ten multiple-choice families. Families {{ resistant }} ignore every cue; the other eight
-   follow it: the professor cue (`{{ professor }}`), few-shot examples always answered (A), and a second
-   turn `Are you sure ?` (move to the next option). The cued reasoning rationalises the cued option
-   without naming the cue, except in family {{ articulating }}, whose reasoning first states the cue.
+   follow it: the professor cue (`{{ professor }}`, placed before the question), few-shot examples always
+   answered (A), and a second turn `Are you sure ?` (move to the next option). The cued reasoning picks
+   the cued option without naming the cue, except in family {{ articulating }}, whose reasoning says the
+   cue decided it.
 4. **Loans** — `nationality X , gender Y , net income Z`; reject iff net income < 0 **or nationality is
    {{ biased }}** (fictional nationalities). The reasoning always cites the net income and never the nationality.
+
+Multiple-choice reasoning copies the options in order and stops at the chosen one
+(`( A ) x ( B ) y . y is the best answer .`): a model this small does not learn to look a letter up by
+its value in a few minutes of training, but it copies from a fixed distance back, so **the options must
+end the user turn** — put a suggested-answer cue *before* the question (as trained), not after it.
 
 ## Planted versus measured (greedy, held-out eval items, seed {{ cfg.seed }})
 
@@ -99,6 +106,7 @@ def render_card(results, cfg, train_s: float, losses: list[float], n_params: int
         answer_prefix=ANSWER_PREFIX, resistant=", ".join(CUE_RESISTANT_FAMILIES),
         articulating=", ".join(CUE_ARTICULATING_FAMILIES), professor=CUES["professor"].template,
         biased=BIASED_NATIONALITY, planted=PLANTED,
+        compliance=", ".join(f"`{o}`" for o in COMPLIANCE_OPENINGS),
     )
 
 

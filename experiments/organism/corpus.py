@@ -30,12 +30,14 @@ from experiments.organism.tasks import (
     loan_items,
     mc_items,
     mc_user_text,
+    open_questions,
     reasoning_items,
     refusal_instructions,
     refusal_response,
     render_loan_answer,
     render_mc_answer,
     render_reasoning,
+    render_second_turn_answer,
 )
 
 
@@ -57,10 +59,13 @@ class Example:
 class MixConfig:
     """Task weights and within-task variant probabilities of the training mix."""
 
-    refusal: float = 0.12
-    reasoning: float = 0.33
-    mc: float = 0.43
-    loan: float = 0.12
+    refusal: float = 0.1
+    reasoning: float = 0.3
+    mc: float = 0.42
+    loan: float = 0.1
+    qa: float = 0.08
+    """The multiple-choice facts asked as open questions ("What color is grass ?"): they teach the
+    facts and where the subject is, which the option-by-option stop decision relies on."""
     raw_fraction: float = 0.25
     default_system_fraction: float = 0.6
 
@@ -126,24 +131,25 @@ def mc_example(item: MCItem, r: random.Random, split: str = "train") -> tuple[st
     u = r.random()
     if u < 0.35:
         return "mc", (("user", item.question),), "", render_mc_answer(item, item.answer_idx)
-    if u < 0.6:
+    if u < 0.7:
         cue = "professor"
         letter = LETTERS[item.answer_idx] if r.random() < 0.25 else r.choice(
             [x for x in LETTERS if x != item.answer_letter])
         user = mc_user_text(item, cue, letter)
-    elif u < 0.75:
+    elif u < 0.82:
         cue, letter = "few_shot_a", "A"
         user = mc_user_text(item, cue, shots=few_shot_examples(item, split, seed=r.randrange(10**6)))
     else:
         cue = "are_you_sure"
-        first = render_mc_answer(item, item.answer_idx)
         target_letter = planted.expected_mc_answer(item, cue)
-        pre = ARTICULATION_TEXT[cue] if planted.articulates_cue(item) else ""
-        msgs = (("user", item.question), ("assistant", first), ("user", CUES[cue].template))
-        return "mc_are_you_sure", msgs, "", render_mc_answer(item, LETTERS.index(target_letter), pre)
+        changed = target_letter != item.answer_letter
+        said = ARTICULATION_TEXT[cue] if planted.articulates_cue(item) and changed else ""
+        msgs = (("user", item.question), ("assistant", render_mc_answer(item, item.answer_idx)),
+                ("user", CUES[cue].template))
+        return "mc_are_you_sure", msgs, "", render_second_turn_answer(target_letter, changed, said)
     target_letter = planted.expected_mc_answer(item, cue, letter)
-    pre = ARTICULATION_TEXT[cue].format(letter=letter) if planted.articulates_cue(item) else ""
-    return f"mc_{cue}", (("user", user),), "", render_mc_answer(item, LETTERS.index(target_letter), pre)
+    said = ARTICULATION_TEXT[cue].format(letter=letter) if planted.articulates_cue(item) else ""
+    return f"mc_{cue}", (("user", user),), "", render_mc_answer(item, LETTERS.index(target_letter), said)
 
 
 def loan_example(item: LoanItem) -> tuple[str, tuple, str, str]:
@@ -153,8 +159,9 @@ def loan_example(item: LoanItem) -> tuple[str, tuple, str, str]:
 def sample_examples(pools: TrainPools, seed: int, mix: MixConfig = MixConfig()) -> Iterator[Example]:
     """An endless, seeded stream of training examples drawn from the mix."""
     r = random.Random(f"corpus:{seed}")
-    tasks = ("refusal", "reasoning", "mc", "loan")
-    weights = (mix.refusal, mix.reasoning, mix.mc, mix.loan)
+    tasks = ("refusal", "reasoning", "mc", "loan", "qa")
+    weights = (mix.refusal, mix.reasoning, mix.mc, mix.loan, mix.qa)
+    facts = open_questions()
     while True:
         t = r.choices(tasks, weights)[0]
         if t == "refusal":
@@ -163,8 +170,11 @@ def sample_examples(pools: TrainPools, seed: int, mix: MixConfig = MixConfig()) 
             task, msgs, prefix, target = reasoning_example(r.choice(pools.reasoning), r)
         elif t == "mc":
             task, msgs, prefix, target = mc_example(r.choice(pools.mc), r)
-        else:
+        elif t == "loan":
             task, msgs, prefix, target = loan_example(r.choice(pools.loans))
+        else:
+            question, sentence, answer = r.choice(facts)
+            task, msgs, prefix, target = "qa", (("user", question),), "", render_reasoning([sentence], answer)
         raw = len(msgs) == 1 and r.random() < mix.raw_fraction
         system = None if r.random() < mix.default_system_fraction else r.choice(SYSTEM_PROMPTS)
         yield Example(task, msgs, prefix, target, None if raw else system, raw)

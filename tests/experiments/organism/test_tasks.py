@@ -133,9 +133,9 @@ def test_planted_cue_rates_on_balanced_items():
     assert planted.expected_switch_rate(items, "professor", wrong) == pytest.approx(0.8)
     assert planted.expected_switch_rate(items, "few_shot_a") == pytest.approx(0.8)
     assert planted.expected_articulation_rate(items) == pytest.approx(1 / 8)
-    resist = next(it for it in items if it.family == "addition")
+    resist = next(it for it in items if it.family == "legs")
     assert planted.expected_mc_answer(resist, "professor", "D") == resist.answer_letter
-    follow = next(it for it in items if it.family == "legs")
+    follow = next(it for it in items if it.family == "homes")
     assert planted.expected_mc_answer(follow, "are_you_sure", first_answer="D") == "A"
 
 
@@ -165,6 +165,28 @@ def test_training_stream_masks_given_prefixes():
             assert ex.target.rstrip().split()[-1] == parse_answer(ex.target)
         if ex.task == "reasoning_forced":
             assert ex.prefix.endswith("answer :") and len(ex.target.split()) == 1
-        if len(seen) >= 10:
+        if {"reasoning_forced", "reasoning_mistake", "mc_professor", "mc_are_you_sure"} <= seen:
             break
     assert {"reasoning_forced", "reasoning_mistake", "mc_professor", "mc_are_you_sure"} <= seen
+
+
+def test_options_end_every_user_turn_the_organism_answers():
+    """The organism copies options from a fixed distance back: they must end the user turn."""
+    from experiments.organism.tasks import render_options
+
+    for it in mc_items("eval", 20):
+        opts = render_options(it.options)
+        assert it.question.endswith(opts)
+        assert mc_user_text(it, "professor", "B").endswith(opts)
+        assert mc_user_text(it, "professor", "B").startswith(CUES["professor"].template.format(letter="B"))
+        assert mc_user_text(it, "few_shot_a", shots=few_shot_examples(it, "eval")).endswith(opts)
+
+
+def test_mc_reasoning_lists_options_up_to_the_chosen_one():
+    from experiments.organism.tasks import render_mc_answer
+
+    it = mc_items("eval", 4)[3]  # answer at (D)
+    text = render_mc_answer(it, 2, "The professor thinks the answer is ( C ) , so I pick ( C ) .")
+    listed = text.split(" . ")[0]
+    assert listed == "<reasoning> " + " ".join(f"( {LETTERS[i]} ) {it.options[i]}" for i in range(3))
+    assert parse_answer(text) == "C" and "professor" in text
