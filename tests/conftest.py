@@ -18,6 +18,13 @@ def shared_datasets() -> Path:
     return SHARED_DATASETS
 
 
+def _one_thread(torch) -> None:
+    """Tiny models gain nothing from a second thread, and on a shared, busy CPU a second
+    OpenMP thread that must wait for a core made the steering run 3-70x slower (2 s vs
+    6-150 s measured here), so tests that use these models run single-threaded."""
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def tiny_random_lm():
     """A random two-layer Llama with a word-level tokenizer and chat template (no downloads).
@@ -29,7 +36,7 @@ def tiny_random_lm():
 
     from experiments.core.random_init import tiny_random_lm as build
 
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    _one_thread(torch)
     return build(seed=0)
 
 
@@ -47,5 +54,5 @@ def organism_lm():
         pytest.skip(f"organism weights not committed yet ({MODEL_DIR} has no config.json)")
     from experiments.core.model import load_model
 
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    _one_thread(torch)
     return load_model("organism")
