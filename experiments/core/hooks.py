@@ -97,7 +97,8 @@ def prefill_tracker(lm: LoadedModel) -> Iterator[PrefillState]:
     state = PrefillState()
 
     def hook(_mod: nn.Module, args: tuple, kwargs: dict) -> None:
-        cache = kwargs.get("past_key_values")
+        # transformers >= 5.2x passes the cache as `cache` (old name `past_key_values`).
+        cache = kwargs.get("cache", kwargs.get("past_key_values"))
         state.prefill = cache is None or int(cache.get_seq_length()) == 0
 
     handle = lm.decoder.register_forward_pre_hook(hook, with_kwargs=True)
