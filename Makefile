@@ -7,6 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP   := $(VENV)/.installed
 RUNS    ?= examples/steering examples/truncation examples/bias
 OUT     ?= out
+WEEKLY  ?= examples/weekly/weekly.yaml
 
 .PHONY: install test weekly deck abstract organism bench clean
 
@@ -25,8 +26,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 weekly: $(STAMP)
-	$(BIN)/reportgen deck $(RUNS) -o $(OUT)/deck.pptx --recap examples/takeaways.yaml --glossary examples/glossary.yaml
-	$(BIN)/reportgen abstract examples/abstract.yaml --results $(RUNS) -o $(OUT)/abstract.md
+	$(BIN)/reportgen weekly $(WEEKLY)
 
 deck: $(STAMP)
 	$(BIN)/reportgen deck $(RUNS) -o $(OUT)/deck.pptx $(DECK_ARGS)

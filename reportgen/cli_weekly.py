@@ -89,7 +89,7 @@ def weekly_command(
 ) -> None:
     """Run the week's experiments (skipping unchanged ones, resuming interrupted ones) and write reports/<date>/."""
     from reportgen.weekly import load_runs, run_experiments, write_report
-    from reportgen.weekly_config import load_weekly_config
+    from reportgen.weekly_config import load_weekly_config, resolve
 
     t0 = time.perf_counter()
     try:
@@ -100,8 +100,8 @@ def weekly_command(
         cfg, base = load_weekly_config(weekly_file)
     except SpecError as exc:
         raise UserError(str(exc)) from None
-    runs_root = runs_dir or cfg.runs_dir
-    reports_root = reports_dir or cfg.reports_dir
+    runs_root = runs_dir or resolve(base, cfg.runs_dir)
+    reports_root = reports_dir or resolve(base, cfg.reports_dir)
     out_dir = reports_root / today.isoformat()
     log = typer.echo
     log(f"weekly: {len(cfg.experiments)} experiment(s) from {weekly_file} → {out_dir}")

@@ -22,6 +22,7 @@ that experiment alone; everything here is validated up front (errors name the fi
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -94,4 +95,4 @@ def resolve(base: Path, p: Path | None) -> Path | None:
     if p is None:
         return None
     p = Path(p).expanduser()
-    return p if p.is_absolute() else base / p
+    return p if p.is_absolute() else Path(os.path.normpath(base / p))
