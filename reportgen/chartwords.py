@@ -352,9 +352,13 @@ def x_breakdown_sentence(bars: Sequence[Bar], conds: Sequence[str], xs: Sequence
         own = {b.group: b for b in bars if b.category == c}
         if lo_x in own and hi_x in own:
             first, last = own[lo_x], own[hi_x]
-            verb = " goes" if not parts else ""
             name = first.label if not parts else first.label.lower()
-            parts.append(f"{name}{verb} from {first.estimate.short()} to {last.estimate.short()}")
+            a, b = first.estimate.short(), last.estimate.short()
+            if a == b:
+                parts.append(f"{name} stays at {a}")
+            else:
+                verb = " goes" if not parts else ""
+                parts.append(f"{name}{verb} from {a} to {b}")
     if not parts:
         return f"The exact counts behind the curve at each {xl} level are shown here"
     return f"{' and '.join(parts)} between {lo_x} and {hi_x} {xl}"

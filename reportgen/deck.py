@@ -291,7 +291,7 @@ def _draw_table(slide: PptxSlide, s: ds.TableSlide, images: Mapping[str, Path]) 
             align = "r" if s.columns[j] in numeric else "l"
             para = parse_xml(f'<a:p {nsdecls("a")}><a:pPr algn="{align}"/></a:p>')
             run = para.makeelement(qn("a:r"), {})
-            run.append(copy.deepcopy(_rpr_template(14.0, i == 0, str(white if i == 0 else INK), TEXT_FONT)))
+            run.append(copy.deepcopy(_rpr_template(ds.TABLE_FONT_PT, i == 0, str(white if i == 0 else INK), TEXT_FONT)))
             t = run.makeelement(qn("a:t"), {})
             t.text = normalize_text(value)
             run.append(t)

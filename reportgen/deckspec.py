@@ -79,6 +79,9 @@ LINE_SPACING = 1.2  # line height / font size, set exactly by the renderer
 
 BULLET_SIZES = (24, 22, 20, 18, 16)
 TABLE_ROWS_PER_SLIDE = 14
+"""One-line rows that fit under a table's header; a row whose cells wrap counts once per line."""
+TABLE_FONT_PT = 14.0
+TABLE_CELL_INSET = 0.2 * INCH  # left + right cell margins
 
 
 # ------------------------------------------------------------------ slide specs
@@ -349,7 +352,7 @@ def prompt_title(record: PromptRecord) -> str:
 
 
 def _completion_label(record: PromptRecord) -> str:
-    label = f"Completion ({condition_label(record.condition).lower()})"
+    label = record.completion_label or f"Completion ({condition_label(record.condition).lower()})"
     if record.parsed_answer is not None:
         label += f", parsed answer: {normalize_text(record.parsed_answer)}"
     if not record.completion:
@@ -398,7 +401,7 @@ def number_tables(run: Run, chart: ChartSpec, label_run: bool = False) -> list[T
         base += f" ({chart.model})"
     if label_run:
         base += f" (run {run.run_id})"
-    chunks = [rows[i : i + TABLE_ROWS_PER_SLIDE] for i in range(0, len(rows), TABLE_ROWS_PER_SLIDE)] or [[]]
+    chunks = _table_pages(rows, fractions)
     out = []
     for i, chunk in enumerate(chunks, start=1):
         title = base if len(chunks) == 1 else f"{base} ({i}/{len(chunks)})"
@@ -414,6 +417,28 @@ def number_tables(run: Run, chart: ChartSpec, label_run: bool = False) -> list[T
             )
         )
     return out
+
+
+def row_lines(row: Sequence[str], fractions: Sequence[float]) -> int:
+    """Lines the tallest cell of a table row wraps to at the table's font size."""
+    return max(
+        estimate_lines(cell, CONTENT_W * frac - TABLE_CELL_INSET, TABLE_FONT_PT) for cell, frac in zip(row, fractions)
+    )
+
+
+def _table_pages(rows: Sequence[tuple[str, ...]], fractions: Sequence[float]) -> list[list[tuple[str, ...]]]:
+    """Rows split into slides by the height they take, not their count: a long metric name
+    wraps to two lines, and fourteen such rows ran over the footer."""
+    pages: list[list[tuple[str, ...]]] = [[]]
+    used = 0
+    for row in rows:
+        lines = row_lines(row, fractions)
+        if pages[-1] and used + lines > TABLE_ROWS_PER_SLIDE:
+            pages.append([])
+            used = 0
+        pages[-1].append(row)
+        used += lines
+    return pages
 
 
 # ------------------------------------------------------------------ notes

@@ -79,7 +79,10 @@ def is_sentence(title: str) -> bool:
 def _categories(chart: ChartSpec) -> list[str]:
     if chart.kind == "bars":
         return list(dict.fromkeys(b.category for b in chart.bars))
-    return [s.category for s in chart.series] + [r.category for r in chart.references]
+    # A line chart's categories are its series (a sweep's two window widths are two, though
+    # both are "ablation"); a reference line is the level they are read against, drawn grey
+    # and dashed, not a third category.
+    return [s.label for s in chart.series]
 
 
 def _short(text: str, limit: int = 70) -> str:

@@ -229,6 +229,9 @@ class PromptRecord(BaseModel):
     prompt: str
     completion: str = ""
     parsed_answer: str | None = None
+    completion_label: str | None = None
+    """How a slide names ``completion`` when it is not this condition's generation (e.g. the
+    baseline answer whose cross-entropy is measured under ablation)."""
     prompt_format: Literal["chat", "completion"]
     model: str | None = None
     group: str | None = None

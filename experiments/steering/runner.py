@@ -236,14 +236,24 @@ class SteeringRun:
                     ce = (continuation_logprobs(self.lm, prompts, conts, batch_size=self.bs)
                           if self.cfg.cost.cross_entropy else None)
                 kl = kl_divergence(base, lp) if base is not None else None
-                rows = []
+                rows, records = [], []
                 for j, it in enumerate(batch):
                     key = {"experiment": "cost", "condition": condition, "item_id": it.item_id}
+                    measured = {}
                     if kl is not None:
-                        rows.append({**key, "metric": "kl", "value": float(kl[j])})
+                        measured["kl"] = float(kl[j])
                     if ce is not None and len(ce[j]):  # an empty answer has no cross-entropy
-                        rows.append({**key, "metric": "cross_entropy", "value": float(-ce[j].mean())})
-                self.writer.append(rows, keys=[unit_key("cost", condition, it.item_id) for it in batch])
+                        measured["cross_entropy"] = float(-ce[j].mean())
+                    rows += [{**key, "metric": m, "value": v} for m, v in measured.items()]
+                    # The text scored is the model's own baseline answer, not a generation
+                    # under this condition: the record says so, for the prompt slide.
+                    records.append({
+                        **key, "prompt": prompts[j], "completion": conts[j],
+                        "completion_label": f"Baseline answer, scored under {condition.replace('_', ' ')}",
+                        "prompt_format": self.cfg.prompt_format, "instruction": it.instruction,
+                        **{m: round(v, 6) for m, v in measured.items()},
+                    })
+                self.writer.append(rows, records, keys=[unit_key("cost", condition, it.item_id) for it in batch])
 
     def run(self, data: SteeringData) -> pd.DataFrame:
         c, w = self.cfg, self.writer

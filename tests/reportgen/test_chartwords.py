@@ -59,3 +59,15 @@ def test_x_format_and_footnote():
     assert footnote_text(bars, [], [], "bars") == "n = 10 (baseline), 12 (ablation). Error bars: 95% Wilson interval."
     one = [Bar("m", "Mean", stats.mean([0.4]), "#000000")]
     assert footnote_text(one, [], [], "bars") == "n = 1 per bar. Error bars: n=1, no interval."
+
+
+def test_x_breakdown_sentence_says_a_flat_series_stays():
+    from reportgen.chartwords import x_breakdown_sentence
+
+    bars = [Bar("forced", "Forced answer", stats.rate(18, 60), "#000", "0%"),
+            Bar("forced", "Forced answer", stats.rate(60, 60), "#000", "100%"),
+            Bar("continued", "Continued reasoning", stats.rate(60, 60), "#000", "0%"),
+            Bar("continued", "Continued reasoning", stats.rate(60, 60), "#000", "100%")]
+    title = x_breakdown_sentence(bars, ["forced", "continued"], [0.0, 1.0], "percent", "reasoning kept")
+    assert title == ("Forced answer goes from 30% to 100% and continued reasoning stays at 100% "
+                     "between 0% and 100% reasoning kept")

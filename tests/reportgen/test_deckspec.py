@@ -95,3 +95,26 @@ def test_many_next_steps_spill_onto_a_second_slide(make_run):
     steps = [s for s in deck.slides if s.kind == "bullets"]
     assert len(steps) > 1 and steps[0].title.startswith("Next steps (1/")
     assert sum(len(s.bullets) for s in steps) == 30
+
+
+def test_table_pages_count_wrapped_rows_by_their_lines():
+    """Rows whose metric name wraps take two lines each, so fewer fit on a slide and none
+    runs into the footer; one-line rows still fill a slide."""
+    fractions = (0.2, 0.2, 0.6)
+    short = [("Refusal", "Baseline", "1")] * 30
+    long = [("Agreement with the full answer " * 2, "Continued reasoning", "1")] * 30
+    assert ds.row_lines(short[0], fractions) == 1 and ds.row_lines(long[0], fractions) >= 2
+    short_pages, long_pages = ds._table_pages(short, fractions), ds._table_pages(long, fractions)
+    assert [len(p) for p in short_pages] == [14, 14, 2]
+    for page in long_pages:
+        assert sum(ds.row_lines(r, fractions) for r in page) <= ds.TABLE_ROWS_PER_SLIDE
+    assert sum(len(p) for p in long_pages) == 30 and len(long_pages) > len(short_pages)
+
+
+def test_completion_label_from_the_record_names_what_was_scored():
+    plain = ds.prompt_slides(_record("<|user|> hi <|end|>"), "Prompt", "")[0].panels[-1]
+    assert plain.label == "Completion (ablation)"
+    rec = _record("<|user|> hi <|end|>", completion="sure . step one")
+    rec = rec.model_copy(update={"completion_label": "Baseline answer, scored under ablation"})
+    panel = ds.prompt_slides(rec, "Prompt", "")[0].panels[-1]
+    assert panel.label == "Baseline answer, scored under ablation" and panel.text == "sure . step one"

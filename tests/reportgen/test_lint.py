@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,17 @@ def test_unmarked_hypothetical_numbers_are_flagged():
     assert codes == ["hypothetical-unmarked"] * 3
     measured = {"banner": False, "key_numbers": [{"label": "Refusal", "value": "58%", "source": "measured (r1; 95% Wilson)"}]}
     assert lint_abstract("a.md", measured, "Refusal is 58%.") == []
+
+
+def test_a_sweeps_reference_line_is_not_a_category_but_a_third_series_is():
+    runs = [load_run(Path(__file__).resolve().parents[2] / "examples" / "steering")]
+    deck, charts = _deck(runs)
+    sweep = next(c for c in charts if c.kind == "sweep" and not c.backup)
+    assert len(sweep.series) == 2 and sweep.references
+
+    def flagged() -> list[int]:
+        return [f.slide for f in lint_deck(deck, charts) if f.code == "too-many-categories"]
+
+    assert flagged() == []
+    sweep.series.append(dataclasses.replace(sweep.series[0], label="Ablation, 3-layer window"))
+    assert len(flagged()) == 1
