@@ -249,15 +249,20 @@ class RunWriter:
         path = self.run_dir / JOURNAL
         if not path.exists():
             return
-        with path.open(encoding="utf-8") as fh:
-            lines = fh.read().split("\n")
-        for line in lines:
+        data = path.read_bytes()
+        keep = data.rfind(b"\n") + 1
+        if keep < len(data):
+            # A batch torn by a kill mid-write (maybe inside a UTF-8 character): cut it off,
+            # so the next batch starts on a line of its own instead of gluing onto it.
+            with path.open("r+b") as fh:
+                fh.truncate(keep)
+        for line in data[:keep].decode("utf-8").split("\n"):
             if not line.strip():
                 continue
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
-                continue  # a batch torn by a kill mid-write: recomputed on this run
+                continue  # a damaged line: its work is recomputed on this run
             self.done.update(entry["keys"])
             self._rows.extend(entry["rows"])
             self._prompts.extend(entry["prompts"])

@@ -80,6 +80,20 @@ def test_torn_last_line_is_recomputed(tmp_path):
     assert len(df) == 12
 
 
+def test_batches_after_a_torn_line_survive_the_next_resume(tmp_path):
+    """The torn fragment is cut off on resume; otherwise the next batch is glued onto it,
+    becomes unreadable, and a second interruption loses it."""
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "run", fail_after=1)
+    journal = tmp_path / "run" / JOURNAL
+    with journal.open("ab") as fh:
+        fh.write('{"keys": ["x"], "prompts": ["é'.encode()[:-1])  # killed inside a UTF-8 character
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "run", fail_after=1)  # resumes, writes one more batch, is killed again
+    assert len(RunWriter(tmp_path / "run", task="steering", model_id="organism", config=CONFIG).done) == 4
+    assert all(json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines())
+
+
 def test_writing_a_key_twice_is_refused(tmp_path):
     w = RunWriter(tmp_path, task="steering", model_id="m", config=CONFIG)
     row = {"experiment": "e", "condition": "c", "item_id": "1", "metric": "m", "value": 1}
