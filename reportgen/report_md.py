@@ -82,10 +82,15 @@ def deck_markdown(
                 continue
             shown_prompts.add(key)
             out.append(f"#### {key}\n")
-            for role in ("prompt", "completion"):
-                text = "\n".join(p.text for part in prompt_parts[key] for p in part.panels if p.role == role)
+            # One fenced block per panel (the prompt, then each condition's completion),
+            # its pages on continuation slides joined up again.
+            blocks: dict[str, list[str]] = {}
+            for part in prompt_parts[key]:
+                for p in part.panels:
+                    blocks.setdefault(p.label.removesuffix(" (continued)"), []).append(p.text)
+            for label, texts in blocks.items():
+                text = "\n".join(texts)
                 if text:
-                    label = next(p.label for part in prompt_parts[key] for p in part.panels if p.role == role)
                     out.append(f"{label}:\n")
                     out.append(fence(text) + "\n")
         elif isinstance(s, TableSlide):

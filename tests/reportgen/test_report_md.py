@@ -1,0 +1,28 @@
+"""summary.md: the deck as Markdown says what the slides say, block by block."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from reportgen.chartspec import build_chart_specs
+from reportgen.deckspec import PromptSlide, build_deck
+from reportgen.report_md import deck_markdown
+from reportgen.schema import load_run
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_each_completion_gets_its_own_labelled_fence():
+    runs = [load_run(EXAMPLES / "steering")]
+    charts = build_chart_specs(runs, None)
+    deck = build_deck(runs, charts, None, None, None, dt.date(2026, 11, 27))
+    text = deck_markdown(deck, {})
+    slide = next(s for s in deck.slides if isinstance(s, PromptSlide) and len(s.panels) == 3)
+    prompt, before, after = slide.panels
+    assert before.label != after.label and before.text != after.text
+    for panel in (prompt, before, after):
+        block = text.split(f"{panel.label}:\n", 1)[1].lstrip("\n")
+        assert block.startswith("```text\n"), panel.label
+        fenced = block.removeprefix("```text\n").split("```\n", 1)[0]
+        assert fenced.rstrip("\n") == panel.text.rstrip("\n"), panel.label
