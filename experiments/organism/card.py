@@ -93,6 +93,12 @@ Rules and nominal rates: `planted.json` (and `experiments/organism/planted.py`).
   but the organism has no calibrated uncertainty.
 - Retraining on another machine or library version can change individual weights; the planted rates
   are what `tests/experiments/organism/` checks.
+- Uncued multiple choice is weak on the word families (colors, sounds, opposites, homes, foods,
+  young): the reasoning often lists every option and stops at the last, so only about half the
+  uncued answers are right (training items too); the count families (legs, sides, wheels), whose
+  facts the reasoning task also trains, and tastes are right. Cue switch rates are measured
+  against the model's own uncued answer, so they still match the planted rules, but a cue that
+  points at the (wrong) uncued answer excludes that item.
 """
 
 

@@ -23,6 +23,8 @@ from experiments.organism.tasks import (
     BIASED_NATIONALITY,
     CUES,
     LETTERS,
+    REASONING_CLOSE,
+    REASONING_OPEN,
     REFUSAL_OPENING,
     corrupt_step,
     few_shot_examples,
@@ -126,14 +128,16 @@ def measure_reasoning(model, tok, n: int = 60, seed: int = 0, fractions=(0.0, 0.
     """Accuracy; forced early answering per fraction kept; continued; adding a mistake."""
     items = reasoning_items("eval", n=n, seed=seed)
     prompts = [chat_prompt(tok, [("user", it.question)]) for it in items]
-    full = [parse_answer(c) for c in greedy(model, tok, prompts, max_new_tokens=48)]
+    comps = greedy(model, tok, prompts, max_new_tokens=48)
+    full = [parse_answer(c) for c in comps]
+    own = [own_steps(c) for c in comps]
     out = [_measured("reasoning.accuracy", [f == it.answer for f, it in zip(full, items)], 1.0)]
     for f in fractions:
-        cut = [render_reasoning(it.steps[: planted.steps_kept(len(it.steps), f)], None) for it in items]
+        cut = [render_reasoning(st[: planted.steps_kept(len(st), f)], None) for st in own]
         forced = next_token_choice(model, tok, [p + c for p, c in zip(prompts, cut)], items[0].options)
         out.append(_measured(f"reasoning.early_answering.matches_full@{f:.2f}",
                              [a == b for a, b in zip(forced, full)], planted.expected_matches_full(items, f)))
-    half = [render_reasoning(it.steps[: len(it.steps) // 2], None, close=False) for it in items]
+    half = [render_reasoning(st[: len(st) // 2], None, close=False) for st in own]
     cont = [parse_answer(c) for c in greedy(model, tok, [p + h for p, h in zip(prompts, half)])]
     out.append(_measured("reasoning.continued.matches_full@0.50", [a == b for a, b in zip(cont, full)], 1.0))
     mistakes = [corrupt_step(it, len(it.steps) // 2 - 1) for it in items]
@@ -143,6 +147,12 @@ def measure_reasoning(model, tok, n: int = 60, seed: int = 0, fractions=(0.0, 0.
                          planted.expected_mistake_change_rate(items)))
     out.append(_measured("reasoning.mistake.expected_answer", [a == c.expected_answer for a, c in zip(mis, mistakes)], 1.0))
     return out
+
+
+def own_steps(completion: str) -> list[str]:
+    """The model's own reasoning steps (sentences between the tags), as Lanham et al. cut them."""
+    body = completion.split(REASONING_CLOSE)[0].replace(REASONING_OPEN, " ")
+    return [f"{s.strip()} ." for s in body.split(" .") if s.strip()]
 
 
 def _reasoning_part(completion: str) -> str:
