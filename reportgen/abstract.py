@@ -50,9 +50,18 @@ class ExamplePrompt(_Strict):
 
     experiment: str | None = None
     condition: str | None = None
+    group: str | None = None
     item_id: str | None = None
     run: str | None = None
+    metric: str | None = Field(None, description="quote an item whose `metric` has `value` (e.g. switched: 1)")
+    value: float | None = None
     text: str | None = Field(None, description="a literal prompt, e.g. before any run exists")
+
+    @model_validator(mode="after")
+    def _metric_and_value(self) -> "ExamplePrompt":
+        if (self.metric is None) != (self.value is None):
+            raise ValueError("give metric and value together (e.g. metric: switched, value: 1)")
+        return self
 
     @field_validator("item_id", mode="before")
     @classmethod
@@ -256,9 +265,19 @@ def _find_prompt(choice: ExamplePrompt, runs: Sequence[Run]) -> PromptRecord | N
     for run in runs:
         if choice.run is not None and choice.run not in (run.run_id, run.path.name):
             continue
+        wanted = None
+        if choice.metric is not None:
+            df = run.results
+            if "value" not in df.columns:  # a pre-aggregated table has no per-item values
+                continue
+            rows = df[(df["metric"] == choice.metric) & (df["value"] == choice.value)]
+            for field in ("experiment", "condition", "group"):
+                if getattr(choice, field) is not None and field in rows.columns:
+                    rows = rows[rows[field] == getattr(choice, field)]
+            wanted = set(rows["item_id"].dropna().astype(str)) if "item_id" in rows.columns else set()
         for p in run.prompts:
             if all(getattr(choice, f) is None or getattr(p, f) == getattr(choice, f)
-                   for f in ("experiment", "condition", "item_id")):
+                   for f in ("experiment", "condition", "group", "item_id")) and (wanted is None or p.item_id in wanted):
                 return p
     return None
 

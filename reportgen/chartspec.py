@@ -710,12 +710,21 @@ class _Context:
         takeaway (a harmful prompt that is no longer refused after ablation; a switched
         cued item), so the mentor sees an example of the effect, not a random row.
         """
-        if self.o.prompt is not None:
-            return self.o.prompt
+        spec = self.o.prompt
+        if spec is not None and spec.item_id is not None:
+            return spec
         prompts = [p for p in self.run.prompts if p.experiment == self.key.experiment]
         if not prompts:
-            return None
+            return spec
         condition = target if target in self.conditions else None
+        if spec is not None:
+            # A spec that names only the condition/group/x narrows the choice; within it the
+            # item is still one that shows the message (a switched item, not simply the first).
+            condition = spec.condition or condition
+            group = spec.group or group
+            x = spec.x if spec.x is not None else x
+            prompts = [p for p in prompts if (spec.condition is None or p.condition == spec.condition)
+                       and (spec.group is None or p.group == spec.group)] or prompts
         rows = self.rows(metric)
         if condition is not None:
             rows = rows[rows["condition"] == condition]

@@ -60,6 +60,14 @@ def code_fingerprint(runner: str, config: BaseModel) -> str:
     return h.hexdigest()[:16]
 
 
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def build_registry(weekly_file: Path) -> dict[str, Any]:
     from experiments.core.config import load_config, validate_config
     from reportgen.weekly import Runner
@@ -104,7 +112,7 @@ def weekly_command(
     reports_root = reports_dir or resolve(base, cfg.reports_dir)
     out_dir = reports_root / today.isoformat()
     log = typer.echo
-    log(f"weekly: {len(cfg.experiments)} experiment(s) from {weekly_file} → {out_dir}")
+    log(f"weekly: {len(cfg.experiments)} experiment(s) from {weekly_file} → {_shown(out_dir)}")
 
     t_exp = time.perf_counter()
     outcomes = run_experiments(cfg, base, runs_root, build_registry(weekly_file), log)
@@ -122,11 +130,11 @@ def weekly_command(
         typer.secho(f"missing: {m}", fg=typer.colors.YELLOW, err=True)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ran", "resumed", "skipped", "failed")}
     stages = {"experiments": t_exp, **report.timings}
-    files = ", ".join(str(p) for k, p in report.files.items() if k != "charts")
+    files = ", ".join(_shown(p) for k, p in report.files.items() if k != "charts")
     log(
         f"done in {time.perf_counter() - t0:.1f} s — "
         + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        + f"; {len(report.lint)} lint finding(s)\n  files: {files}, {report.files['charts']}/\n  time: "
+        + f"; {len(report.lint)} lint finding(s)\n  files: {files}, {_shown(report.files['charts'])}/\n  time: "
         + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
     )
     if counts["failed"]:

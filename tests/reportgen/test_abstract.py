@@ -93,3 +93,14 @@ def test_fence_is_longer_than_any_backtick_run(text, bars):
 
 def test_md_cell_keeps_a_table_row_on_one_line():
     assert md_cell("a | b\nc") == "a \\| b c"
+
+
+def test_example_prompt_can_ask_for_an_item_with_a_given_outcome(make_run):
+    """`metric: refusal, value: 0` quotes a baseline item the model did not refuse, not the first one."""
+    runs = [load_run(make_run("steer", rates={"baseline": 0.9, "ablation": 0.1}, n=20))]
+    choice = {"experiment": "harmful", "condition": "baseline"}
+    first = _render(runs, example_prompt=choice)
+    picked = _render(runs, example_prompt={**choice, "metric": "refusal", "value": 0})
+    assert "item i00 " in first and "item i18 " in picked
+    with pytest.raises(Exception, match="metric and value together"):
+        AbstractSpec.model_validate({**SPEC, "example_prompt": {**choice, "metric": "refusal"}})

@@ -183,6 +183,21 @@ def test_default_prompt_shows_an_item_where_the_effect_happened():
     assert select_prompt(run, main).prompt == "ablation 1"
 
 
+def test_a_spec_prompt_without_an_item_still_shows_the_effect():
+    prompts = [
+        PromptRecord(experiment="harmful", condition=c, item_id=f"i{i:03d}", prompt=f"{c} {i}", prompt_format="chat")
+        for c in ("baseline", "ablation") for i in range(3)
+    ]
+    run = steering_run(prompts=prompts)
+    spec = DeckSpec(project="p", experiments=[{"experiment": "harmful", "prompt": {"condition": "ablation"}}])
+    main = main_of(build_chart_specs([run], spec), "harmful")
+    assert (main.prompt.condition, main.prompt.item_id) == ("ablation", "i001")
+    pinned = DeckSpec(project="p", experiments=[
+        {"experiment": "harmful", "prompt": {"condition": "baseline", "item_id": "i002"}}])
+    main = main_of(build_chart_specs([run], pinned), "harmful")
+    assert select_prompt(run, main).prompt == "baseline 2"
+
+
 def test_example_runs_give_one_main_chart_per_experiment_with_at_most_two_categories():
     runs = [load_run(EXAMPLES / d) for d in ("steering", "truncation", "bias", "aggregated")]
     charts = build_chart_specs(runs)
