@@ -249,7 +249,7 @@ class SteeringRun:
                     # under this condition: the record says so, for the prompt slide.
                     records.append({
                         **key, "prompt": prompts[j], "completion": conts[j],
-                        "completion_label": f"Baseline answer, scored under {condition.replace('_', ' ')}",
+                        "completion_label": _cost_label(condition, measured.get("cross_entropy")),
                         "prompt_format": self.cfg.prompt_format, "instruction": it.instruction,
                         **{m: round(v, 6) for m, v in measured.items()},
                     })
@@ -335,3 +335,10 @@ def run_steering(
         same = cfg.scoring.judge.model == cfg.model
         judge = ModelJudge(cfg.scoring.judge, lm=lm if same else None)
     return SteeringRun(cfg, writer, lm, judge).run(data)
+
+
+def _cost_label(condition: str, cross_entropy: float | None) -> str:
+    """How the prompt slide names the text whose cross-entropy the cost measures."""
+    label = ("The model's own answer (baseline)" if condition == "baseline"
+             else f"The model's baseline answer, scored under {condition.replace('_', ' ')}")
+    return label + (f": cross-entropy {cross_entropy:.3f} nats/token" if cross_entropy is not None else "")

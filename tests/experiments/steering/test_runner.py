@@ -51,6 +51,21 @@ def test_addition_induces_refusal_on_harmless(full_run):
     assert _rate(df, "harmless", "addition") >= 0.8
 
 
+def test_cost_records_quote_the_scored_baseline_answer(full_run):
+    """The cost's prompt records hold the harmless prompt and the model's own baseline answer
+    (the text whose cross-entropy is measured), labelled with that row's value."""
+    out, df = full_run
+    prompts = load_run(out).prompts
+    answers = {r.item_id: (r.prompt, r.completion) for r in prompts
+               if r.experiment == "harmless" and r.condition == "baseline"}
+    cost = [r for r in prompts if r.experiment == "cost"]
+    assert {r.condition for r in cost} == {"baseline", "ablation", "random_ablation"}
+    ce = df[(df.experiment == "cost") & (df.metric == "cross_entropy")].set_index(["condition", "item_id"])["value"]
+    for r in cost:
+        assert (r.prompt, r.completion) == answers[r.item_id]
+        assert r.completion_label.endswith(f"cross-entropy {ce[(r.condition, r.item_id)]:.3f} nats/token")
+
+
 def test_first_token_metric_agrees_with_substring_scoring(full_run):
     _, df = full_run
     wide = df[df.metric.isin(["refusal", "refusal_score"]) & (df.experiment != "layer_sweep")].pivot_table(
