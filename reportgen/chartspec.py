@@ -745,9 +745,10 @@ class _Context:
             for p in prompts:
                 if p.item_id == item and (condition is None or p.condition == condition) and (
                     x is None or p.x is None or p.x == x
-                ):
+                ) and (group is None or p.group is None or p.group == group):
                     return PromptChoice(condition=p.condition, item_id=p.item_id, group=p.group, x=p.x)
-        p = next((p for p in prompts if condition is None or p.condition == condition), prompts[0])
+        p = next((p for p in prompts if (condition is None or p.condition == condition)
+                  and (group is None or p.group is None or p.group == group)), prompts[0])
         return PromptChoice(condition=p.condition, item_id=p.item_id, group=p.group, x=p.x)
 
 

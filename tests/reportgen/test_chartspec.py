@@ -163,6 +163,19 @@ def test_spec_naming_something_absent_is_a_spec_error_listing_what_exists():
         build_chart_specs([steering_run()], spec)
 
 
+def test_bias_prompt_is_from_the_cue_the_chart_shows():
+    """The same items are asked under every cue; the prompt slide must show the charted cue's
+    record (professor here), not the first cue's record of a switched item id."""
+    order = ("are_you_sure", "few_shot_a", "professor")
+    prompts = [PromptRecord(experiment="cue", condition="cued", item_id=f"i{i:03d}", group=cue,
+                            prompt=f"{cue} {i}", prompt_format="chat") for cue in order for i in range(3)]
+    run = bias_run()
+    run = Run(path=run.path, results=run.results, prompts=prompts)
+    main = main_of(build_chart_specs([run]), "cue")
+    assert main.group == "professor"
+    assert select_prompt(run, main).prompt == "professor 0"
+
+
 def test_spec_orders_skips_and_limits_experiments():
     run = make_run(rate_rows("a", "baseline", 0.5), rate_rows("b", "baseline", 0.5), rate_rows("c", "baseline", 0.5))
     spec = DeckSpec(project="p", experiments=[{"experiment": "c"}, {"experiment": "a", "skip": True}])
