@@ -449,7 +449,9 @@ class _Context:
         chart.x_label = self.x_label(kind)
         chart.x_format = x_format
         chart.x_names = x_names
-        chart.prompt = self._prompt_choice(metric, target, [], x=hx)
+        others = [k[0] for k in keys if k[0] != target]
+        contrast = others[0] if kind == "curve" and len(keys) == 2 and others else None
+        chart.prompt = self._prompt_choice(metric, target, [], x=hx, contrast=contrast)
         return chart
 
     def _borrowed_reference(self, metric: str, with_x: pd.DataFrame) -> tuple[list[Reference], str | None]:
@@ -703,7 +705,7 @@ class _Context:
 
     def _prompt_choice(self, metric: str, target: str | None, bars: Sequence[Bar], *,
                        x: float | None = None, want: float | None = None,
-                       group: str | None = None) -> PromptChoice | None:
+                       group: str | None = None, contrast: str | None = None) -> PromptChoice | None:
         """The prompt to show verbatim: the spec's, else one item that shows the message.
 
         Default: an item of the highlighted condition whose outcome goes the way of the
@@ -740,6 +742,8 @@ class _Context:
         if want is not None and "value" in rows.columns:
             preferred = rows[rows["value"] == want]
             rows = preferred if not preferred.empty else rows
+        if contrast is not None and condition is not None and "value" in rows.columns:
+            rows = self._contrasting(rows, metric, condition, contrast, x)
         items = list(dict.fromkeys(rows["item_id"].dropna().astype(str))) if "item_id" in rows.columns else []
         for item in items:
             for p in prompts:
@@ -750,6 +754,26 @@ class _Context:
         p = next((p for p in prompts if (condition is None or p.condition == condition)
                   and (group is None or p.group is None or p.group == group)), prompts[0])
         return PromptChoice(condition=p.condition, item_id=p.item_id, group=p.group, x=p.x)
+
+
+    def _contrasting(self, rows: pd.DataFrame, metric: str, condition: str, contrast: str,
+                     x: float | None) -> pd.DataFrame:
+        """Rows of items whose outcome differs between the two charted conditions at ``x``, the
+        way the curves differ (forced wrong where continued still matches): an item where both
+        agree shows nothing."""
+        other = self.rows(metric)
+        other = other[other["condition"] == contrast]
+        if x is not None and "x" in other.columns:
+            other = other[other["x"] == x]
+        theirs = other.groupby("item_id")["value"].first()
+        mine = rows.groupby("item_id")["value"].first()
+        common = mine.index.intersection(theirs.index)
+        if common.empty:
+            return rows
+        higher = mine[common].mean() >= theirs[common].mean()
+        shows = [i for i in common if (mine[i] > theirs[i] if higher else mine[i] < theirs[i])]
+        picked = rows[rows["item_id"].isin(shows)]
+        return picked if not picked.empty else rows
 
 
 def select_prompt(run: Run, chart: ChartSpec) -> PromptRecord | None:

@@ -296,19 +296,29 @@ def prompt_slides(
 ) -> list[PromptSlide]:
     """The prompt exactly as sent (template tokens and all) and what came back.
 
-    ``other`` is the same item under the comparison condition; when its prompt is the
-    same string (a steering run changes activations, not text) its completion is shown
-    too, so the slide shows the effect itself. Text is normalised (line endings,
+    ``other`` is the same item under the comparison condition, shown first ("before", then
+    "after") so the slide shows the effect itself: when its prompt is the same string (a
+    steering run changes activations, not text) only its completion is added; when it
+    differs (a forced answer vs a continued reasoning at the same cut) its prompt and
+    completion come first, each labelled with its condition. Text is normalised (line endings,
     control characters, tabs) and then laid out in monospace: the largest size in
     :data:`PROMPT_SIZES` at which everything fits on one slide, else the smallest size
     on as many "(cont. i/n)" slides as needed. Nothing is cut.
     """
-    fmt = "chat template applied" if record.prompt_format == "chat" else "raw completion prompt, no chat template"
-    blocks = [_Block("prompt", f"Prompt sent to the model ({fmt}), verbatim", normalize_text(record.prompt))]
-    shown = [record]
-    if other is not None and other.prompt == record.prompt and other.condition != record.condition:
-        shown.insert(0, other)  # the comparison condition first: "before", then "after"
-    blocks += [_Block("completion", _completion_label(r), normalize_text(r.completion)) for r in shown]
+    def prompt_block(r: PromptRecord, which: str = "") -> _Block:
+        fmt = "chat template applied" if r.prompt_format == "chat" else "raw completion prompt, no chat template"
+        return _Block("prompt", f"Prompt sent to the model{which} ({fmt}), verbatim", normalize_text(r.prompt))
+
+    def completion_block(r: PromptRecord) -> _Block:
+        return _Block("completion", _completion_label(r), normalize_text(r.completion))
+
+    if other is None or other.condition == record.condition:
+        blocks = [prompt_block(record), completion_block(record)]
+    elif other.prompt == record.prompt:
+        blocks = [prompt_block(record), completion_block(other), completion_block(record)]
+    else:
+        blocks = [prompt_block(other, f", {condition_label(other.condition).lower()}"), completion_block(other),
+                  prompt_block(record, f", {condition_label(record.condition).lower()}"), completion_block(record)]
     width = CONTENT_W - 2 * PANEL_INSET_X
     height = PROMPT_BODY_BOTTOM - PROMPT_BODY_TOP
     overhead = PANEL_LABEL_H + 2 * PANEL_INSET_Y + PANEL_GAP

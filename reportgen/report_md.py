@@ -93,6 +93,8 @@ def deck_markdown(
                 if text:
                     out.append(f"{label}:\n")
                     out.append(fence(text) + "\n")
+                else:  # a forced answer read from next-token probabilities: the label says it
+                    out.append(f"{label}.\n")
         elif isinstance(s, TableSlide):
             out.append(f"### {s.title}\n")
             out.append("| " + " | ".join(md_cell(c) for c in s.columns) + " |")

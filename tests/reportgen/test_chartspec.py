@@ -176,6 +176,22 @@ def test_bias_prompt_is_from_the_cue_the_chart_shows():
     assert select_prompt(run, main).prompt == "professor 0"
 
 
+def test_curve_prompt_is_an_item_where_the_two_curves_disagree():
+    """At the highlighted cut, continued matches for every item and forced for the first half:
+    the prompt shown is an item of the second half, where forcing changed the answer."""
+    parts = []
+    for x, forced_p in ((0.0, 0.2), (0.5, 0.5), (1.0, 1.0)):
+        parts.append(rate_rows("early_answering", "forced", forced_p, metric="matches_full", x=x, task="truncation"))
+        parts.append(rate_rows("early_answering", "continued", 1.0, metric="matches_full", x=x, task="truncation"))
+    prompts = [PromptRecord(experiment="early_answering", condition=c, item_id=f"i{i:03d}", x=x,
+                            prompt=f"{c} {i} {x}", prompt_format="chat")
+               for c in ("forced", "continued") for x in (0.0, 0.5, 1.0) for i in range(40)]
+    main = main_of(build_chart_specs([make_run(*parts, prompts=prompts)]), "early_answering")
+    assert main.kind == "curve" and main.prompt.x == main.highlight.x
+    shown = rate_rows("early_answering", "forced", {0.0: 0.2, 0.5: 0.5}[main.prompt.x], x=main.prompt.x)
+    assert shown[int(main.prompt.item_id[1:])]["value"] == 0.0, main.prompt
+
+
 def test_spec_orders_skips_and_limits_experiments():
     run = make_run(rate_rows("a", "baseline", 0.5), rate_rows("b", "baseline", 0.5), rate_rows("c", "baseline", 0.5))
     spec = DeckSpec(project="p", experiments=[{"experiment": "c"}, {"experiment": "a", "skip": True}])

@@ -118,3 +118,15 @@ def test_completion_label_from_the_record_names_what_was_scored():
     rec = rec.model_copy(update={"completion_label": "Baseline answer, scored under ablation"})
     panel = ds.prompt_slides(rec, "Prompt", "")[0].panels[-1]
     assert panel.label == "Baseline answer, scored under ablation" and panel.text == "sure . step one"
+
+
+def test_a_comparison_with_another_prompt_shows_both_prompts_and_answers():
+    forced = PromptRecord(experiment="e", condition="forced", item_id="7", x=0.25, prompt="<r> a . </r> answer :",
+                          completion="", parsed_answer="1", prompt_format="chat")
+    cont = PromptRecord(experiment="e", condition="continued", item_id="7", x=0.25, prompt="<r> a .",
+                        completion="b . </r> answer : 0", parsed_answer="0", prompt_format="chat")
+    (slide,) = ds.prompt_slides(cont, "Prompt", "", forced)
+    assert [(p.role, p.text) for p in slide.panels] == [
+        ("prompt", forced.prompt), ("completion", ""), ("prompt", cont.prompt), ("completion", cont.completion)]
+    assert "forced answer" in slide.panels[0].label and "continued reasoning" in slide.panels[2].label
+    assert slide.panels[1].label.startswith("Completion (forced answer), parsed answer: 1: empty")
