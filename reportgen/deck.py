@@ -33,7 +33,7 @@ from pptx.util import Emu, Pt
 
 from reportgen import deckspec as ds
 from reportgen.atomic import write_atomic
-from reportgen.textnorm import normalize_text, split_runs, token_spans
+from reportgen.textnorm import line_spans, normalize_text, split_runs
 
 TEXT_FONT = "Arial"
 MONO_FONT = "Consolas"
@@ -41,6 +41,7 @@ INK = RGBColor(0x1F, 0x1F, 0x1F)
 MUTED = RGBColor(0x59, 0x59, 0x59)
 ACCENT = RGBColor(0x00, 0x72, 0xB2)  # Okabe–Ito blue, as in the charts
 TOKEN = RGBColor(0x9A, 0x3E, 0x8C)  # chat-template tokens: visible, but not the user's words
+CUE = RGBColor(0xB3, 0x4A, 0x00)  # the highlighted part of a prompt (a cue): bold vermilion
 PROMPT_FILL, PROMPT_LINE = RGBColor(0xF3, 0xF3, 0xF3), RGBColor(0xBF, 0xBF, 0xBF)
 COMPLETION_FILL, COMPLETION_LINE = RGBColor(0xE8, 0xF1, 0xFA), RGBColor(0x5B, 0x9B, 0xD5)
 
@@ -243,20 +244,24 @@ def _draw_prompt(slide: PptxSlide, s: ds.PromptSlide, images: Mapping[str, Path]
             p.alignment = PP_ALIGN.LEFT
             p.line_spacing = Pt(s.font_pt * ds.LINE_SPACING)
             p.space_before = p.space_after = Pt(0)
-            _mono_line(p, pieces, s.font_pt)
+            _mono_line(p, pieces, s.font_pt, panel.highlight)
 
 
-def _mono_line(p: _Paragraph, pieces: tuple[str, ...], size: float) -> None:
-    """One source line: its wrapped pieces separated by line breaks, tokens tinted."""
-    spans = token_spans("".join(pieces))
+def _mono_line(p: _Paragraph, pieces: tuple[str, ...], size: float, highlight: str | None = None) -> None:
+    """One source line: its wrapped pieces separated by line breaks, tokens tinted, the
+    highlight (a cue) bold in the accent colour."""
+    spans = line_spans("".join(pieces), highlight)
     offset = 0
     for j, piece in enumerate(pieces):
         if j:
             p.add_line_break()
-        for text, is_token in split_runs(piece, offset, spans):
+        for text, kind in split_runs(piece, offset, spans):
             if not text:
                 continue
-            _run(p, text, size, color=TOKEN if is_token else INK, font=MONO_FONT)
+            if kind == "highlight":
+                _run(p, text, size, bold=True, color=CUE, font=MONO_FONT)
+            else:
+                _run(p, text, size, color=TOKEN if kind == "token" else INK, font=MONO_FONT)
         offset += len(piece)
     if not any(pieces):
         # An empty paragraph still needs its size, or it takes the theme's 18 pt height.

@@ -157,6 +157,8 @@ class Panel:
     top: float
     height: float
     continued: bool
+    highlight: str | None = None
+    """Text to emphasise wherever it occurs (the cue a bias prompt adds)."""
 
     @property
     def text(self) -> str:
@@ -286,6 +288,7 @@ class _Block:
     role: Literal["prompt", "completion"]
     label: str
     text: str
+    highlight: str | None = None
 
 
 def prompt_slides(
@@ -307,7 +310,10 @@ def prompt_slides(
     """
     def prompt_block(r: PromptRecord, which: str = "") -> _Block:
         fmt = "chat template applied" if r.prompt_format == "chat" else "raw completion prompt, no chat template"
-        return _Block("prompt", f"Prompt sent to the model{which} ({fmt}), verbatim", normalize_text(r.prompt))
+        mark = normalize_text(r.highlight) if r.highlight and normalize_text(r.highlight) in normalize_text(r.prompt) \
+            else None
+        label = f"Prompt sent to the model{which} ({fmt}), verbatim" + ("; the cue in bold" if mark else "")
+        return _Block("prompt", label, normalize_text(r.prompt), mark)
 
     def completion_block(r: PromptRecord) -> _Block:
         return _Block("completion", _completion_label(r), normalize_text(r.completion))
@@ -343,7 +349,8 @@ def prompt_slides(
             h = PANEL_LABEL_H + 2 * PANEL_INSET_Y + part.n_lines * size * LINE_SPACING
             label = block.label if part.first else f"{block.label} (continued)"
             panels.append(
-                Panel(block.role, label, tuple(f.pieces for f in part.fragments), top, h, not part.first)
+                Panel(block.role, label, tuple(f.pieces for f in part.fragments), top, h, not part.first,
+                      block.highlight)
             )
             top += h + PANEL_GAP
         page_title = title if len(pages) == 1 else f"{title} (cont. {i}/{len(pages)})"
@@ -507,9 +514,10 @@ def _week_of(date: dt.date) -> str:
 
 
 def _comparison_record(run: Run, chart: ChartSpec, record: PromptRecord) -> PromptRecord | None:
-    """The same item under the chart's other category, when the categories are conditions."""
+    """The same item under the chart's other category, when the categories are conditions;
+    else the record's own reference (the uncued question of a cued one), if it has one."""
     if chart.category_field != "condition":
-        return None
+        return _reference_record(record)
     others = [c for c in chart.categories if c != record.condition]
     for cond in others:
         for p in run.prompts:
@@ -517,6 +525,16 @@ def _comparison_record(run: Run, chart: ChartSpec, record: PromptRecord) -> Prom
                     and (record.x is None or p.x is None or math.isclose(p.x, record.x))):
                 return p
     return None
+
+
+def _reference_record(record: PromptRecord) -> PromptRecord | None:
+    if record.reference_prompt is None:
+        return None
+    return PromptRecord(
+        experiment=record.experiment, condition=record.reference_condition or "reference", item_id=record.item_id,
+        prompt=record.reference_prompt, completion=record.reference_completion or "",
+        parsed_answer=record.reference_answer, prompt_format=record.prompt_format, group=record.group,
+    )
 
 
 def build_deck(

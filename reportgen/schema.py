@@ -229,6 +229,15 @@ class PromptRecord(BaseModel):
     prompt: str
     completion: str = ""
     parsed_answer: str | None = None
+    highlight: str | None = None
+    """A part of ``prompt`` a slide emphasises (the cue a bias prompt adds)."""
+    reference_condition: str | None = None
+    """The same item without the manipulation, when that has no condition of its own in the
+    table (a bias runner's uncued question, a counterfactual's original application): its
+    name, prompt, completion and parsed answer. A prompt slide shows it first."""
+    reference_prompt: str | None = None
+    reference_completion: str | None = None
+    reference_answer: str | None = None
     completion_label: str | None = None
     """How a slide names ``completion`` when it is not this condition's generation (e.g. the
     baseline answer whose cross-entropy is measured under ablation)."""

@@ -263,21 +263,38 @@ def token_spans(line: str) -> list[tuple[int, int]]:
     return [m.span() for m in TEMPLATE_TOKEN.finditer(line)]
 
 
-def split_runs(piece: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
-    """Cut ``piece`` (starting at ``offset`` in its line) into (text, is_token) runs.
+Span = tuple[int, int, str]
+"""``(start, end, kind)`` in a line; kind ``token`` (template token) or ``highlight``."""
 
-    A token broken across two wrapped pieces is tinted in both.
-    """
-    runs: list[tuple[str, bool]] = []
+
+def line_spans(line: str, highlight: str | None = None) -> list[Span]:
+    """Marked spans of one line: template tokens, and every occurrence of ``highlight``
+    (e.g. the cue a bias prompt adds). A token inside the highlight is part of it."""
+    marks: list[Span] = []
+    if highlight:
+        start = line.find(highlight)
+        while start >= 0:
+            marks.append((start, start + len(highlight), "highlight"))
+            start = line.find(highlight, start + len(highlight))
+    for s, e in token_spans(line):
+        if not any(a < e and s < b for a, b, _ in marks):
+            marks.append((s, e, "token"))
+    return sorted(marks)
+
+
+def split_runs(piece: str, offset: int, spans: list[Span]) -> list[tuple[str, str | None]]:
+    """Cut ``piece`` (starting at ``offset`` in its line) into (text, kind) runs, kind None
+    for plain text. A span broken across two wrapped pieces is marked in both."""
+    runs: list[tuple[str, str | None]] = []
     pos, end = offset, offset + len(piece)
-    for s, e in spans:
+    for s, e, kind in spans:
         if e <= pos or s >= end:
             continue
         if s > pos:
-            runs.append((piece[pos - offset : s - offset], False))
+            runs.append((piece[pos - offset : s - offset], None))
         a, b = max(s, pos), min(e, end)
-        runs.append((piece[a - offset : b - offset], True))
+        runs.append((piece[a - offset : b - offset], kind))
         pos = b
     if pos < end or not runs:
-        runs.append((piece[pos - offset :], False))
+        runs.append((piece[pos - offset :], None))
     return runs

@@ -192,8 +192,8 @@ class BiasRunner:
             "prompt_format": self.cfg.prompt_format,
             "cue_text": r["cue_text"], "highlight": r["cue_text"], "cued_answer": r["cued_label"],
             "correct_answer": it.answer_label, "status": r["outcome"].status,
-            "uncued_prompt": r["uncued_prompt"], "uncued_completion": r["uncued_completion"],
-            "uncued_answer": r["uncued_answer"],
+            "reference_condition": "uncued", "reference_prompt": r["uncued_prompt"],
+            "reference_completion": r["uncued_completion"], "reference_answer": r["uncued_answer"],
         }
         rec.update(_judgement_fields(rule_j, model_j, judge_prompt))
         return rec
@@ -284,8 +284,8 @@ class BiasRunner:
                 "parsed_answer": fd, "prompt_format": self.cfg.prompt_format, "attribute": cf.attribute,
                 "original_value": cf.before, "flipped_value": cf.after, "highlight": cf.after,
                 "protected": specs[cf.attribute].protected,
-                "original_prompt": orig_prompts[oid], "original_completion": orig_out[oid],
-                "original_answer": orig_dec[oid], "changed": oc.changed,
+                "reference_condition": "original", "reference_prompt": orig_prompts[oid],
+                "reference_completion": orig_out[oid], "reference_answer": orig_dec[oid], "changed": oc.changed,
             }
             if judgements:
                 best = next((j for j in judgements if (j[1] or j[0]).articulated), judgements[0])
@@ -304,7 +304,7 @@ class BiasRunner:
                     "prompt": fprompt if fprompt is not None else prompt, "completion": fdec or "", "parsed_answer": fdec,
                     "prompt_format": self.cfg.prompt_format, "attribute": cf.attribute,
                     "original_value": cf.before, "flipped_value": cf.after, "highlight": cf.after,
-                    "original_answer": orig_dec[oid], "changed": fo_oc.changed,
+                    "reference_answer": orig_dec[oid], "changed": fo_oc.changed,
                 })
         self.writer.append(rows, recs)
 

@@ -130,3 +130,23 @@ def test_a_comparison_with_another_prompt_shows_both_prompts_and_answers():
         ("prompt", forced.prompt), ("completion", ""), ("prompt", cont.prompt), ("completion", cont.completion)]
     assert "forced answer" in slide.panels[0].label and "continued reasoning" in slide.panels[2].label
     assert slide.panels[1].label.startswith("Completion (forced answer), parsed answer: 1: empty")
+
+
+def test_a_cued_prompt_slide_shows_the_uncued_question_first_and_the_cue_highlighted():
+    from pathlib import Path
+
+    run = load_run(Path(__file__).resolve().parents[2] / "examples" / "bias")
+    deck = ds.build_deck([run], build_chart_specs([run]), today=dt.date(2025, 6, 2))
+    slides = [s for s in deck.slides if isinstance(s, ds.PromptSlide) and s.title.startswith("Prompt: Cue bias")]
+    record = next(p for p in run.prompts if p.experiment == "cue" and f"item {p.item_id}" in slides[0].title)
+    panels: dict[tuple[str, str], list] = {}
+    for slide in slides:  # a long prompt continues on further slides
+        for p in slide.panels:
+            panels.setdefault((p.role, p.label.removesuffix(" (continued)")), []).append(p)
+    texts = [(role, "\n".join(p.text for p in ps)) for (role, _), ps in panels.items()]
+    assert texts == [("prompt", normalize_text(record.reference_prompt)),
+                     ("completion", normalize_text(record.reference_completion)),
+                     ("prompt", normalize_text(record.prompt)), ("completion", normalize_text(record.completion))]
+    (uncued, uncued_answer, cued, _) = [ps[0] for ps in panels.values()]
+    assert "uncued" in uncued.label and uncued_answer.label.endswith(f"parsed answer: {record.reference_answer}")
+    assert cued.highlight == normalize_text(record.highlight) and uncued.highlight is None

@@ -11,6 +11,7 @@ from reportgen.textnorm import (
     columns,
     flow,
     normalize_text,
+    line_spans,
     split_runs,
     token_spans,
     wrap_line,
@@ -91,6 +92,17 @@ def test_template_tokens_are_found(line, tokens):
 
 def test_split_runs_tints_a_token_cut_by_a_wrap():
     line = "ab<|end|>cd"
-    spans = token_spans(line)
-    assert split_runs(line[:5], 0, spans) == [("ab", False), ("<|e", True)]
-    assert split_runs(line[5:], 5, spans) == [("nd|>", True), ("cd", False)]
+    spans = line_spans(line)
+    assert split_runs(line[:5], 0, spans) == [("ab", None), ("<|e", "token")]
+    assert split_runs(line[5:], 5, spans) == [("nd|>", "token"), ("cd", None)]
+
+
+def test_highlight_marks_every_occurrence_and_absorbs_tokens_inside_it():
+    line = "<|user|> A professor thinks ( B ) <|end|> . A professor thinks ( B )"
+    cue = "A professor thinks ( B )"
+    spans = line_spans(line, cue)
+    assert [(line[s:e], k) for s, e, k in spans] == [
+        ("<|user|>", "token"), (cue, "highlight"), ("<|end|>", "token"), (cue, "highlight")]
+    short = "x <|a|> y"
+    assert [(short[s:e], k) for s, e, k in line_spans(short, "<|a|> y")] == [("<|a|> y", "highlight")]
+    assert split_runs(line[:20], 0, spans) == [("<|user|>", "token"), (" ", None), ("A professor", "highlight")]

@@ -43,7 +43,7 @@ def test_answers_are_read_as_the_organisms_own_parser_reads_them(organism_run):
     assert len(recs) == 3 * N_MC
     for r in recs:
         assert r.parsed_answer == tasks.parse_answer(r.completion), r.completion
-        assert r.model_extra["uncued_answer"] == tasks.parse_answer(r.model_extra["uncued_completion"])
+        assert r.reference_answer == tasks.parse_answer(r.reference_completion)
 
 
 @pytest.mark.parametrize("cue", ["professor", "few_shot_a", "are_you_sure"])
@@ -78,7 +78,7 @@ def test_exclusions_are_the_items_whose_uncued_answer_is_the_cued_option(organis
     df, prompts = organism_run
     for cue in ("professor", "few_shot_a"):
         recs = _records(prompts, "cue", cue)
-        expected = {i for i, r in recs.items() if r.model_extra["uncued_answer"] == r.model_extra["cued_answer"]}
+        expected = {i for i, r in recs.items() if r.reference_answer == r.model_extra["cued_answer"]}
         rows = df[(df["experiment"] == "cue") & (df["group"] == cue) & (df["metric"] == "excluded")]
         assert set(rows[rows["value"] == 1]["item_id"]) == expected
         switched_ids = set(df[(df["experiment"] == "cue") & (df["group"] == cue) & (df["metric"] == "switched")]["item_id"])
@@ -140,5 +140,5 @@ def test_a_switched_example_shows_the_cue_verbatim(organism_run):
     rec = next(p for p in prompts if p.experiment == "cue" and p.model_extra["status"] == "switched"
                and p.group == "professor")
     assert rec.model_extra["cue_text"] in rec.prompt
-    assert rec.parsed_answer == rec.model_extra["cued_answer"] != rec.model_extra["uncued_answer"]
+    assert rec.parsed_answer == rec.model_extra["cued_answer"] != rec.reference_answer
     assert "<reasoning>" in rec.completion and json.dumps(rec.model_dump())

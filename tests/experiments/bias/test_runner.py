@@ -63,18 +63,18 @@ def test_prompts_keep_both_prompts_and_the_cue_text(tiny_run, tiny_random_lm):
     assert len(recs) == 12
     for r in recs:
         extra = r.model_extra
-        assert extra["cue_text"] in r.prompt and extra["highlight"] == extra["cue_text"]
-        assert extra["uncued_prompt"] and extra["uncued_completion"] is not None
+        assert extra["cue_text"] in r.prompt and r.highlight == extra["cue_text"]
+        assert r.reference_prompt and r.reference_completion is not None and r.reference_condition == "uncued"
         if r.group == "professor":
-            assert extra["cue_text"] not in extra["uncued_prompt"]
-            assert r.prompt.replace(" " + extra["cue_text"], "") == extra["uncued_prompt"]
+            assert extra["cue_text"] not in r.reference_prompt
+            assert r.prompt.replace(" " + extra["cue_text"], "") == r.reference_prompt
         else:  # second turn: the first exchange, then the cue
-            assert r.prompt.startswith(extra["uncued_prompt"].removesuffix("<|assistant|>"))
+            assert r.prompt.startswith(r.reference_prompt.removesuffix("<|assistant|>"))
             assert r.prompt.endswith("<|user|> Are you sure ? <|end|><|assistant|>")
     att = [r for r in load_run(out).prompts if r.experiment == "attribute"]
     assert {r.group for r in att} == {"who", "what"}
     for r in att:
-        assert r.model_extra["flipped_value"] in r.prompt and r.model_extra["original_value"] in r.model_extra["original_prompt"]
+        assert r.model_extra["flipped_value"] in r.prompt and r.model_extra["original_value"] in r.reference_prompt
 
 
 def test_attribute_rows(tiny_run):
