@@ -312,7 +312,7 @@ def prompt_slides(
         fmt = "chat template applied" if r.prompt_format == "chat" else "raw completion prompt, no chat template"
         mark = normalize_text(r.highlight) if r.highlight and normalize_text(r.highlight) in normalize_text(r.prompt) \
             else None
-        label = f"Prompt sent to the model{which} ({fmt}), verbatim" + ("; the cue in bold" if mark else "")
+        label = f"Prompt sent to the model{which} ({fmt}), verbatim" + ("; what differs in bold" if mark else "")
         return _Block("prompt", label, normalize_text(r.prompt), mark)
 
     def completion_block(r: PromptRecord) -> _Block:
