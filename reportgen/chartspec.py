@@ -755,7 +755,6 @@ class _Context:
                   and (group is None or p.group is None or p.group == group)), prompts[0])
         return PromptChoice(condition=p.condition, item_id=p.item_id, group=p.group, x=p.x)
 
-
     def _contrasting(self, rows: pd.DataFrame, metric: str, condition: str, contrast: str,
                      x: float | None) -> pd.DataFrame:
         """Rows of items whose outcome differs between the two charted conditions at ``x``, the

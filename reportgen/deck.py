@@ -249,7 +249,7 @@ def _draw_prompt(slide: PptxSlide, s: ds.PromptSlide, images: Mapping[str, Path]
 
 def _mono_line(p: _Paragraph, pieces: tuple[str, ...], size: float, highlight: str | None = None) -> None:
     """One source line: its wrapped pieces separated by line breaks, tokens tinted, the
-    highlight (a cue) bold in the accent colour."""
+    highlight (a cue) in bold vermilion."""
     spans = line_spans("".join(pieces), highlight)
     offset = 0
     for j, piece in enumerate(pieces):

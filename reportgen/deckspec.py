@@ -310,8 +310,10 @@ def prompt_slides(
     """
     def prompt_block(r: PromptRecord, which: str = "") -> _Block:
         fmt = "chat template applied" if r.prompt_format == "chat" else "raw completion prompt, no chat template"
-        mark = normalize_text(r.highlight) if r.highlight and normalize_text(r.highlight) in normalize_text(r.prompt) \
-            else None
+        # Marked line by line: a highlight spanning lines (a few-shot block) stays plain.
+        mark = normalize_text(r.highlight) if r.highlight else None
+        if mark is not None and ("\n" in mark or mark not in normalize_text(r.prompt)):
+            mark = None
         label = f"Prompt sent to the model{which} ({fmt}), verbatim" + ("; what differs in bold" if mark else "")
         return _Block("prompt", label, normalize_text(r.prompt), mark)
 
