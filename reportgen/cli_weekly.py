@@ -77,7 +77,7 @@ def build_registry(weekly_file: Path) -> dict[str, Any]:
         def load(source: Path | dict[str, Any] | None, overrides: dict[str, Any], _name=name, _ref=config_ref) -> BaseModel:
             cls = _attr(_ref)
             if isinstance(source, dict):
-                where = f"{weekly_file}: experiments[{_name}].config"
+                where = f"{weekly_file}: the inline {_name} config"
                 return validate_config({**source, **overrides}, cls, where)
             return load_config(source, cls, overrides)
 
