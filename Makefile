@@ -35,7 +35,7 @@ abstract: $(STAMP)
 	$(BIN)/reportgen abstract $(or $(SPEC),examples/abstract.yaml) -o $(OUT)/abstract.md $(ABSTRACT_ARGS)
 
 organism: $(STAMP)
-	$(BIN)/python -m experiments.organism.train
+	$(BIN)/python -m experiments.organism.train $(ORGANISM_ARGS)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

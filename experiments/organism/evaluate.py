@@ -59,6 +59,15 @@ class Measured:
         lo, hi = self.ci
         return lo - 1e-9 <= self.planted <= hi + 1e-9
 
+    @property
+    def as_planted(self) -> bool:
+        """A planted rate strictly between 0 and 1 must lie in the measured Wilson interval. A planted
+        0 or 1 is a rule without exceptions, where one miss already leaves the interval; there the
+        miss rate is a model error, allowed up to 10 %."""
+        if self.planted in (0.0, 1.0):
+            return abs(self.rate - self.planted) <= 0.1 + 1e-9
+        return self.planted_in_ci
+
     def line(self) -> str:
         lo, hi = self.ci
         return f"{self.key:45s} planted {self.planted:.3f}  measured {self.rate:.3f} ({self.k}/{self.n}, 95% CI {lo:.2f}-{hi:.2f})"

@@ -40,13 +40,7 @@ def monkeypatch_session():
 
 
 def _check(m: evaluate.Measured) -> None:
-    """Planted rates strictly between 0 and 1 must lie in the measured rate's Wilson interval.
-    A planted 0 or 1 is a rule with no exceptions, where one miss already excludes it from the
-    interval; there the miss rate is a model error, bounded at 10 %."""
-    if m.planted in (0.0, 1.0):
-        assert abs(m.rate - m.planted) <= 0.1, m.line()
-    else:
-        assert m.planted_in_ci, m.line()
+    assert m.as_planted, m.line()
 
 
 def test_folder_is_a_standard_model_folder():

@@ -190,3 +190,36 @@ def test_mc_reasoning_lists_options_up_to_the_chosen_one():
     listed = text.split(" . ")[0]
     assert listed == "<reasoning> " + " ".join(f"( {LETTERS[i]} ) {it.options[i]}" for i in range(3))
     assert parse_answer(text) == "C" and "professor" in text
+
+
+def test_eval_templates_are_held_out_of_training():
+    """Every eval phrasing is unseen in training: the shipped-model tests measure generalisation
+    to a new template."""
+    from experiments.organism import tasks as t
+
+    pairs = {
+        "chain": (t._CHAIN_TEMPLATES_TRAIN, t._CHAIN_TEMPLATES_EVAL),
+        "fact": (t._FACT_TEMPLATES_TRAIN, t._FACT_TEMPLATES_EVAL),
+        "mc": (t._MC_WRAPPERS_TRAIN, t._MC_WRAPPERS_EVAL),
+        "loan": (t._LOAN_TEMPLATES_TRAIN, t._LOAN_TEMPLATES_EVAL),
+        "refusal": (t._REFUSAL_TEMPLATES_TRAIN, t._REFUSAL_TEMPLATES_EVAL),
+    }
+    for task, (train, ev) in pairs.items():
+        assert not set(train) & set(ev), task
+
+
+def test_no_mc_wrapper_predicts_the_answer_letter():
+    """A wrapper that always came with the same answer letter would be a shortcut the organism
+    learns (a trial retrain did: with 8 wrappers chosen by i % 8 and answers by i % 4, uncued
+    accuracy on the held-out wrapper fell to chance)."""
+    from collections import defaultdict
+
+    from experiments.organism import tasks as t
+
+    letters = defaultdict(set)
+    for it in mc_items("train"):
+        q = t._MC_QUESTION[it.family].format(x=it.subject, a=t._article(it.subject))
+        (w,) = [w for w in t._MC_WRAPPERS_TRAIN if w.format(q=q, opts=t.render_options(it.options)) == it.question]
+        letters[w].add(it.answer_letter)
+    assert set(letters) == set(t._MC_WRAPPERS_TRAIN)
+    assert all(v == set(LETTERS) for v in letters.values()), dict(letters)
