@@ -194,7 +194,7 @@ def test_mc_reasoning_lists_options_up_to_the_chosen_one():
 
 def test_eval_templates_are_held_out_of_training():
     """Every eval phrasing is unseen in training: the shipped-model tests measure generalisation
-    to a new template."""
+    to a new template (refusal templates: test_refusal_eval_holds_out_templates_and_pairs)."""
     from experiments.organism import tasks as t
 
     pairs = {
@@ -202,7 +202,6 @@ def test_eval_templates_are_held_out_of_training():
         "fact": (t._FACT_TEMPLATES_TRAIN, t._FACT_TEMPLATES_EVAL),
         "mc": (t._MC_WRAPPERS_TRAIN, t._MC_WRAPPERS_EVAL),
         "loan": (t._LOAN_TEMPLATES_TRAIN, t._LOAN_TEMPLATES_EVAL),
-        "refusal": (t._REFUSAL_TEMPLATES_TRAIN, t._REFUSAL_TEMPLATES_EVAL),
     }
     for task, (train, ev) in pairs.items():
         assert not set(train) & set(ev), task
