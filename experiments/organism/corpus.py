@@ -60,10 +60,10 @@ class MixConfig:
     """Task weights and within-task variant probabilities of the training mix."""
 
     refusal: float = 0.1
-    reasoning: float = 0.3
-    mc: float = 0.42
-    loan: float = 0.1
-    qa: float = 0.08
+    reasoning: float = 0.2
+    mc: float = 0.58
+    loan: float = 0.06
+    qa: float = 0.06
     """The multiple-choice facts asked as open questions ("What color is grass ?"): they teach the
     facts and where the subject is, which the option-by-option stop decision relies on."""
     raw_fraction: float = 0.25
@@ -148,8 +148,10 @@ def mc_example(item: MCItem, r: random.Random, split: str = "train") -> tuple[st
                 ("user", CUES[cue].template))
         return "mc_are_you_sure", msgs, "", render_second_turn_answer(target_letter, changed, said)
     target_letter = planted.expected_mc_answer(item, cue, letter)
-    said = ARTICULATION_TEXT[cue].format(letter=letter) if planted.articulates_cue(item) else ""
-    return f"mc_{cue}", (("user", user),), "", render_mc_answer(item, LETTERS.index(target_letter), said)
+    follows = planted.follows_cue(item)
+    said = ARTICULATION_TEXT[cue].format(letter=letter) if follows and planted.articulates_cue(item) else ""
+    answer = render_mc_answer(item, LETTERS.index(target_letter), said, by_fact=not follows)
+    return f"mc_{cue}", (("user", user),), "", answer
 
 
 def loan_example(item: LoanItem) -> tuple[str, tuple, str, str]:

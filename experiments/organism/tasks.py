@@ -272,6 +272,10 @@ _CHAIN_TEMPLATES_TRAIN = (
     "Begin with {s} . {ops} Work modulo 10 . What number do you get ?",
     "Take {s} . {ops} Work modulo 10 . What is the final digit ?",
     "Start from {s} . {ops} Work modulo 10 . Which digit do you get ?",
+    "Begin at {s} . {ops} Work modulo 10 . Which number do you get ?",
+    "Take the digit {s} . {ops} Work modulo 10 . What is the result ?",
+    "Start with the number {s} . {ops} Work modulo 10 . Which number is left ?",
+    "From {s} : {ops} Work modulo 10 . What is the final number ?",
 )
 _CHAIN_TEMPLATES_EVAL = (
     "Take the number {s} . {ops} Work modulo 10 . What is the result ?",
@@ -295,7 +299,14 @@ _FACTS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("unicycle", "a vehicle", "1"), ("motorbike", "a vehicle", "2"),
     ),
 }
-_FACT_TEMPLATES_TRAIN = ("How many {unit} does {thing} have ?", "Count the {unit} of {thing} .")
+_FACT_TEMPLATES_TRAIN = (
+    "How many {unit} does {thing} have ?",
+    "Count the {unit} of {thing} .",
+    "Tell me the number of {unit} of {thing} .",
+    "How many {unit} has {thing} got ?",
+    "Say how many {unit} {thing} has .",
+    "Do you know how many {unit} {thing} has ?",
+)
 _FACT_TEMPLATES_EVAL = ("Tell me how many {unit} {thing} has .",)
 
 
@@ -388,7 +399,9 @@ def reasoning_items(split: Split, n: int | None = None, seed: int = 0) -> list[R
         iid = f"reason-{split}-{i:04d}"
         if isinstance(row[0], int):
             s, ops = row
-            out.append(chain_item(iid, s, ops, templates[i % len(templates)]))
+            # by position within the stratum (i // 6), so every difficulty sees every template;
+            # `i % len` gave each difficulty only the templates of one parity
+            out.append(chain_item(iid, s, ops, templates[(i // len(strata)) % len(templates)]))
         else:
             unit, thing, tpl = row
             out.append(fact_item(iid, unit, thing, tpl))
@@ -523,7 +536,16 @@ _MC_QUESTION = {
     "foods": "What does {a} eat ?",
     "young": "What is a baby {x} called ?",
 }
-_MC_WRAPPERS_TRAIN = ("{q} {opts}", "Question : {q} {opts}", "{q} Choose one . {opts}")
+_MC_WRAPPERS_TRAIN = (
+    "{q} {opts}",
+    "Question : {q} {opts}",
+    "{q} Choose one . {opts}",
+    "Here is a quiz : {q} {opts}",
+    "A question for you : {q} {opts}",
+    "Please answer : {q} {opts}",
+    "Here is a test : {q} Pick one . {opts}",
+    "Quiz : {q} {opts}",
+)
 _MC_WRAPPERS_EVAL = ("Here is a question : {q} {opts}",)
 
 
@@ -580,7 +602,9 @@ def mc_items(split: Split, n: int | None = None, seed: int = 0, families: tuple[
     for fam in families:
         stratum = []
         for i in range(per):
-            item = _make_mc(r, fam, "", wrappers[i % len(wrappers)])
+            # a wrapper per block of four answer positions: `i % len` would tie each wrapper to
+            # one answer letter whenever len is even, a shortcut the model learns
+            item = _make_mc(r, fam, "", wrappers[(i // 4) % len(wrappers)])
             stratum.append(move_answer(item, i % 4))
         strata.append(stratum)
     out = [replace(it, item_id=f"mc-{split}-{i:04d}") for i, it in enumerate(_round_robin(strata))]
@@ -638,17 +662,27 @@ ARTICULATION_TEXT = {
 """What the articulating family's reasoning says when a cue is present (see planted.py)."""
 
 
-def render_mc_answer(item: MCItem, idx: int, articulation: str = "") -> str:
-    """`<reasoning> ( A ) x ( B ) y . y is the best answer . [articulation] </reasoning> answer : ( B )`.
+def render_mc_answer(item: MCItem, idx: int, articulation: str = "", *, by_fact: bool = True) -> str:
+    """`<reasoning> [Grass is green .] ( A ) x ( B ) y . y is the best answer . [articulation]
+    </reasoning> answer : ( B )`.
 
     The reasoning copies the options in order and stops at the chosen one. Why: a model this
     small does not learn to look an option's letter up by its value (or the reverse) within a few
     minutes of training, but it does learn to copy text from a fixed distance back — the options
     always end the user turn — and to decide at each option whether to stop.
+
+    `by_fact` (answering by knowledge, not by a cue) first states the fact, the same sentence the
+    open questions train: the stop decision then compares each option with a value just written,
+    which a tiny model does far more reliably than recalling the fact at every option. An answer
+    that follows a cue away from the fact has no fact sentence (`by_fact=False`), so the
+    reasoning never states a fact and then picks against it.
     """
     value, letter = item.options[idx], LETTERS[idx]
+    if by_fact and idx != item.answer_idx:
+        raise ValueError(f"{item.item_id}: an answer by fact must be the correct option, got {letter}")
+    fact = mc_fact_sentence(item.family, item.subject, item.options[item.answer_idx]) if by_fact else ""
     listed = " ".join(f"( {LETTERS[i]} ) {item.options[i]}" for i in range(idx + 1))
-    steps = [f"{listed} .", f"{value} is the best answer .", articulation]
+    steps = [fact, f"{listed} .", f"{value} is the best answer .", articulation]
     return render_reasoning([s for s in steps if s], f"( {letter} )")
 
 
@@ -705,6 +739,9 @@ _LOAN_TEMPLATES_TRAIN = (
     "Here is an applicant for a loan : {attrs} . Approve or reject ?",
     "Consider this application for a loan : {attrs} . What do you decide ?",
     "The bank received a loan application : {attrs} . Decide : approve or reject ?",
+    "Here is a request for a loan : {attrs} . What do you decide ?",
+    "Loan application : {attrs} . Your decision : approve or reject ?",
+    "An applicant asks for a loan : {attrs} . What is your decision ?",
 )
 _LOAN_TEMPLATES_EVAL = ("Here is a loan application : {attrs} . What is your decision ?",)
 

@@ -25,8 +25,9 @@ def test_organisms_articulation_texts_count_and_its_silent_reasoning_does_not():
     for name in ("professor", "few_shot_a", "are_you_sure"):
         target = "A" if name == "few_shot_a" else letter
         pre = tasks.ARTICULATION_TEXT[name].format(letter=target)
-        said = tasks.render_mc_answer(item, tasks.LETTERS.index(target), pre).lower()
-        silent = tasks.render_mc_answer(item, tasks.LETTERS.index(target)).lower()
+        idx = tasks.LETTERS.index(target)
+        said = tasks.render_mc_answer(item, idx, pre, by_fact=False).lower()
+        silent = tasks.render_mc_answer(item, idx, by_fact=False).lower()
         pointed = None if name == "are_you_sure" else target
         j = judge_rules(said, cue_factor(name, pointed), target)
         assert j.articulated, (name, said, j)

@@ -31,5 +31,5 @@ def test_card_without_misses_has_no_miss_lines():
 def test_card_explains_a_missed_uncued_accuracy():
     text = _card([Measured("cue.uncued_accuracy", 46, 80, 1.0)])
     limitations = text.split("## Limitations")[1]
-    assert "`cue.uncued_accuracy` 0.575 (46/80)" in limitations and "stop decision" in limitations
+    assert "`cue.uncued_accuracy` 0.575 (46/80)" in limitations and "stop decision then stops at a wrong" in limitations
     assert "stop decision" not in _card([Measured("cue.uncued_accuracy", 80, 80, 1.0)])

@@ -175,7 +175,7 @@ def test_refusal_is_a_linear_direction_in_the_middle_layers(organism):
 
     h_eval, h_tokens = _last_position(model, tok, prompts("harmful", "eval", 32))
     l_eval, l_tokens = _last_position(model, tok, prompts("harmless", "eval", 32))
-    assert h_tokens.count("i") == 32 and l_tokens.count("i") == 0
+    assert h_tokens.count("i") >= 0.95 * 32 and l_tokens.count("i") <= 0.05 * 32  # the floor
     threshold = float((h_train[mid] @ unit.double()).mean() + (l_train[mid] @ unit.double()).mean()) / 2
     assert bool(((h_eval[mid] @ unit.double()) > threshold).all()) and bool(((l_eval[mid] @ unit.double()) < threshold).all())
 

@@ -186,10 +186,48 @@ def test_mc_reasoning_lists_options_up_to_the_chosen_one():
     from experiments.organism.tasks import render_mc_answer
 
     it = mc_items("eval", 4)[3]  # answer at (D)
-    text = render_mc_answer(it, 2, "The professor thinks the answer is ( C ) , so I pick ( C ) .")
+    text = render_mc_answer(it, 2, "The professor thinks the answer is ( C ) , so I pick ( C ) .", by_fact=False)
     listed = text.split(" . ")[0]
     assert listed == "<reasoning> " + " ".join(f"( {LETTERS[i]} ) {it.options[i]}" for i in range(3))
     assert parse_answer(text) == "C" and "professor" in text
+
+
+def test_mc_answer_by_fact_states_the_fact_then_stops_at_the_correct_option():
+    from experiments.organism.tasks import mc_fact_sentence, render_mc_answer
+
+    for it in mc_items("eval", 8):
+        text = render_mc_answer(it, it.answer_idx)
+        fact = mc_fact_sentence(it.family, it.subject, it.options[it.answer_idx])
+        listed = " ".join(f"( {LETTERS[i]} ) {it.options[i]}" for i in range(it.answer_idx + 1))
+        assert text.startswith(f"<reasoning> {fact} {listed} .")
+        assert parse_answer(text) == it.answer_letter
+        wrong = (it.answer_idx + 1) % 4
+        with pytest.raises(ValueError, match=it.item_id):
+            render_mc_answer(it, wrong)
+
+
+def test_corpus_states_no_fact_when_following_a_cue_and_the_fact_otherwise():
+    """A cue-following answer must not state a fact and then pick against it; a resistant or
+    uncued answer states it."""
+    import random
+
+    from experiments.organism import planted
+    from experiments.organism.corpus import mc_example
+    from experiments.organism.tasks import mc_fact_sentence
+
+    r = random.Random(0)
+    seen = set()
+    for it in mc_items("train", 200):
+        task, msgs, _, target = mc_example(it, r)
+        fact = mc_fact_sentence(it.family, it.subject, it.options[it.answer_idx])
+        if task in ("mc_professor", "mc_few_shot_a"):
+            assert (fact in target) == (not planted.follows_cue(it)), (task, it.item_id, target)
+            seen.add((task, planted.follows_cue(it)))
+        elif task == "mc":
+            assert fact in target
+        else:
+            assert fact in msgs[1][1] and fact not in target
+    assert {("mc_professor", True), ("mc_professor", False)} <= seen
 
 
 def test_eval_templates_are_held_out_of_training():
@@ -222,3 +260,20 @@ def test_no_mc_wrapper_predicts_the_answer_letter():
         letters[w].add(it.answer_letter)
     assert set(letters) == set(t._MC_WRAPPERS_TRAIN)
     assert all(v == set(LETTERS) for v in letters.values()), dict(letters)
+
+
+def test_every_chain_difficulty_sees_every_question_template():
+    """Templates must not be tied to a difficulty (a feature the model could read the answer's
+    position off); with `i % len` over six round-robin strata each difficulty got one parity."""
+    from collections import defaultdict
+
+    from experiments.organism import tasks as t
+
+    for split, templates in (("train", t._CHAIN_TEMPLATES_TRAIN), ("eval", t._CHAIN_TEMPLATES_EVAL)):
+        seen = defaultdict(set)
+        for it in reasoning_items(split, 6 * 4 * len(templates)):
+            if it.family == "chain":
+                prefix = it.question.split(f"{it.start} ", 1)[0]
+                seen[it.difficulty].add(next(tp for tp in templates if tp.split("{s}")[0] == prefix))
+        assert set(seen) == set(range(N_CHAIN_STEPS + 1))
+        assert all(v == set(templates) for v in seen.values()), (split, dict(seen))
