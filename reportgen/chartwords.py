@@ -394,6 +394,5 @@ def footnote_text(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[
         n_text = f"n = {min(ns)}–{max(ns)} per {unit}"
     for r in refs:
         n_text += ("; " if n_text else "") + f"{r.label.lower()} n = {r.estimate.n}"
-    methods = list(dict.fromkeys(e.method for e in ests + [r.estimate for r in refs]))
-    described = [m if "no interval" in m else f"{m} interval" for m in methods]
+    described = stats.describe_intervals(e.method for e in ests + [r.estimate for r in refs])
     return f"{n_text}. Error bars: {'; '.join(described)}."

@@ -27,7 +27,7 @@ from reportgen.chartspec import ChartSpec, condition_label, experiment_label, me
 from reportgen.recap import Glossary, Takeaway, Takeaways
 from reportgen.schema import PromptRecord, Run
 from reportgen.spec import DeckSpec
-from reportgen.stats import format_number, format_percent
+from reportgen.stats import describe_intervals, format_number, format_percent
 from reportgen.summarize import summarize
 from reportgen.textnorm import (
     BlockPart,
@@ -411,7 +411,7 @@ def number_tables(run: Run, chart: ChartSpec, label_run: bool = False) -> list[T
             interval = f"{format_number(e.low)} to {format_number(e.high)}" if e.has_interval else "—"
             row += [format_number(e.value), interval, str(e.n)]
         rows.append(tuple(row))
-    methods = sorted({c.estimate.method for c in cells})
+    methods = describe_intervals(sorted({c.estimate.method for c in cells}))
     widths = {"Metric": 2.2, "Condition": 2.2, "Group": 1.8, "x": 0.8, "Value": 1.6, "95% interval": 1.6, "n": 0.8}
     total = sum(widths[c] for c in columns)
     fractions = tuple(widths[c] / total for c in columns)
@@ -431,7 +431,7 @@ def number_tables(run: Run, chart: ChartSpec, label_run: bool = False) -> list[T
                 columns=tuple(columns),
                 rows=tuple(chunk),
                 column_widths=fractions,
-                footnote="Intervals: " + "; ".join(methods) + ". Rates as % (k/n).",
+                footnote="; ".join(methods) + ". Rates as % (k/n).",
                 notes=provenance_notes(run, chart),
             )
         )

@@ -43,6 +43,9 @@ VALUE_COLUMN = "value"
 AGGREGATE_COLUMNS = ("k", "n")
 #: Canonical column order for writers.
 COLUMNS = (*KEY_COLUMNS, VALUE_COLUMN, *OPTIONAL_COLUMNS)
+#: Optional range of a continuous metric (a KL divergence is never below 0): values must lie
+#: in it, and a mean's interval is clipped to it. Blank on rows without a bound.
+BOUND_COLUMNS = ("lower_bound", "upper_bound")
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,20 @@ _BASE_COLUMNS: dict[str, pa.Column] = {
                    nullable=True, required=False, coerce=True, name="x"),
     "group": pa.Column(str, nullable=True, required=False, coerce=True, name="group"),
     "run_id": pa.Column(str, nullable=True, required=False, coerce=True, name="run_id"),
+    **{c: pa.Column(float, pa.Check(_finite, element_wise=False, error="must be finite"),
+                    nullable=True, required=False, coerce=True, name=c) for c in BOUND_COLUMNS},
 }
+
+_BELOW = "value is below lower_bound"
+_ABOVE = "value is above upper_bound"
+
+
+def _within(df: pd.DataFrame, bound: str, op: str) -> pd.Series:
+    if bound not in df.columns:
+        return pd.Series(True, index=df.index)
+    b = pd.to_numeric(df[bound], errors="coerce")
+    v = pd.to_numeric(df[VALUE_COLUMN], errors="coerce")
+    return b.isna() | v.isna() | (v >= b if op == "ge" else v <= b)
 
 PER_ITEM_SCHEMA = pa.DataFrameSchema(
     {
@@ -109,6 +125,8 @@ PER_ITEM_SCHEMA = pa.DataFrameSchema(
         "value": pa.Column(float, pa.Check(_finite, error="must be a finite number"),
                            nullable=False, coerce=True, name="value"),
     },
+    checks=[pa.Check(lambda df: _within(df, "lower_bound", "ge"), error=_BELOW),
+            pa.Check(lambda df: _within(df, "upper_bound", "le"), error=_ABOVE)],
     strict=False,
     name="per-item results",
 )
@@ -178,6 +196,8 @@ def validate_results(df: pd.DataFrame, file: str = "results") -> pd.DataFrame:
                 msg = f"{value!r} {check}" if " " in check else f"{value!r} fails check {check}"
             if check == "k must be <= n":
                 column, msg = "k", f"k must be <= n"
+            elif check in (_BELOW, _ABOVE):
+                column, msg = VALUE_COLUMN, check
             problems.append(Problem(file, msg, _row_label(index, csv), column))
         raise ResultsError(_dedupe(problems) or [Problem(file, str(err))]) from None
     return out

@@ -110,11 +110,18 @@ def rate(k: int, n: int, confidence: float = CONFIDENCE) -> Estimate:
     return Estimate(p, float(min(max(0.0, low), p)), float(max(min(1.0, high), p)), n, k, "rate", method)
 
 
-def mean(values: Iterable[float], confidence: float = CONFIDENCE) -> Estimate:
-    """Mean with a Student t interval (scipy).
+def mean(
+    values: Iterable[float], confidence: float = CONFIDENCE, *, lower: float | None = None, upper: float | None = None
+) -> Estimate:
+    """Mean with a Student t interval (scipy), clipped to the metric's range.
 
     With one value there is no spread to estimate, so the interval is the point itself
     and ``method`` says so instead of pretending to a 95 % interval.
+
+    ``lower``/``upper`` are the values the metric can take at all (a KL divergence is
+    never below 0). The symmetric t interval of a skewed non-negative mean easily reaches
+    below 0, which no reader can make sense of on a slide; the interval is cut at the
+    bound and ``method`` says it was.
     """
     arr = np.asarray(list(values), dtype=float)
     n = int(arr.size)
@@ -129,8 +136,41 @@ def mean(values: Iterable[float], confidence: float = CONFIDENCE) -> Estimate:
     sem = float(_scipy_stats.sem(arr))
     if sem == 0.0:
         return Estimate(m, m, m, n, None, "mean", f"{method} (all values equal)")
-    low, high = _scipy_stats.t.interval(confidence, df=n - 1, loc=m, scale=sem)
-    return Estimate(m, float(low), float(high), n, None, "mean", method)
+    low, high = (float(v) for v in _scipy_stats.t.interval(confidence, df=n - 1, loc=m, scale=sem))
+    clipped = []
+    if lower is not None and low < lower:
+        low = float(lower)
+        clipped.append(f"at {format_number(lower)}")
+    if upper is not None and high > upper:
+        high = float(upper)
+        clipped.append(f"at {format_number(upper)}")
+    if clipped:
+        method = f"{method}, clipped {' and '.join(clipped)}"
+    return Estimate(m, low, high, n, None, "mean", method)
+
+
+def describe_intervals(methods: Iterable[str]) -> list[str]:
+    """The interval methods of several estimates as a footnote lists them: one entry per
+    interval type, its qualifiers merged, so a chart of six bars reads "95% t interval
+    (clipped at 0; zero width where all values are equal)" rather than three variants
+    of "95% t" side by side. Notes that no interval exists ("n=1, no interval") stay as they are.
+    """
+    bases: dict[str, list[str]] = {}
+    notes: list[str] = []
+    for m in dict.fromkeys(methods):
+        if "no interval" in m:
+            notes.append(m)
+            continue
+        base, qualifier = m, ""
+        if " (all values equal)" in base:
+            base, qualifier = base.replace(" (all values equal)", ""), "zero width where all values are equal"
+        elif ", clipped " in base:
+            base, qualifier = base.split(", clipped ", 1)[0], "clipped " + base.split(", clipped ", 1)[1]
+        quals = bases.setdefault(base, [])
+        if qualifier and qualifier not in quals:
+            quals.append(qualifier)
+    out = [f"{b} interval" + (f" ({'; '.join(sorted(q))})" if q else "") for b, q in bases.items()]
+    return out + notes
 
 
 def is_binary(values: Iterable[float]) -> bool:
@@ -139,8 +179,11 @@ def is_binary(values: Iterable[float]) -> bool:
     return arr.size > 0 and bool(np.all((arr == 0) | (arr == 1)))
 
 
-def estimate(values: Iterable[float], binary: bool | None = None) -> Estimate:
-    """Rate for 0/1 values, mean otherwise; ``binary`` forces the choice.
+def estimate(
+    values: Iterable[float], binary: bool | None = None, *, lower: float | None = None, upper: float | None = None
+) -> Estimate:
+    """Rate for 0/1 values, mean otherwise; ``binary`` forces the choice. ``lower`` and
+    ``upper`` bound a mean's interval (see :func:`mean`); a rate's lies in [0, 1] anyway.
 
     Callers summarising one metric across several cells should decide ``binary`` once for
     the whole metric, so a cell that happens to be all 0/1 in a continuous metric is not
@@ -151,7 +194,7 @@ def estimate(values: Iterable[float], binary: bool | None = None) -> Estimate:
         binary = is_binary(arr)
     if binary:
         return rate(int(arr.sum()), int(arr.size))
-    return mean(arr)
+    return mean(arr, lower=lower, upper=upper)
 
 
 def pooled_rate(ks: Iterable[int], ns: Iterable[int]) -> Estimate:

@@ -5,8 +5,9 @@ cells; charts, decks and abstracts all quote these same numbers, so a rate is co
 exactly one place.
 
 Whether a metric is a rate or a mean is decided once per (experiment, metric) over the
-whole table: all values in {0, 1} → rate (Wilson); otherwise → mean (t). Aggregated
-tables (``k`` of ``n``) are always rates, and rows falling in the same cell are pooled.
+whole table: all values in {0, 1} → rate (Wilson); otherwise → mean (t), clipped to the
+metric's ``lower_bound``/``upper_bound`` when the rows declare one. Aggregated tables
+(``k`` of ``n``) are always rates, and rows falling in the same cell are pooled.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def summarize(
         if aggregated:
             est = stats.pooled_rate(part["k"], part["n"])
         else:
-            est = stats.estimate(part["value"].to_numpy(dtype=float), binary=kind == "rate")
+            est = stats.estimate(part["value"].to_numpy(dtype=float), binary=kind == "rate", **_bounds(part))
         cells.append(
             Cell(
                 experiment=str(values["experiment"]),
@@ -151,6 +152,15 @@ def summary_frame(cells: Sequence[Cell]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _bounds(part: pd.DataFrame) -> dict[str, float | None]:
+    """The metric's declared range over the cell's rows (the loosest, should rows disagree)."""
+    out: dict[str, float | None] = {"lower": None, "upper": None}
+    for col, key, pick in (("lower_bound", "lower", min), ("upper_bound", "upper", max)):
+        if col in part.columns and part[col].notna().any():
+            out[key] = float(pick(part[col].dropna()))
+    return out
 
 
 def _series_key(c: Cell) -> tuple:

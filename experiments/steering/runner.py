@@ -244,7 +244,8 @@ class SteeringRun:
                         measured["kl"] = float(kl[j])
                     if ce is not None and len(ce[j]):  # an empty answer has no cross-entropy
                         measured["cross_entropy"] = float(-ce[j].mean())
-                    rows += [{**key, "metric": m, "value": v} for m, v in measured.items()]
+                    # both are non-negative: the bound keeps the reporter's interval above 0
+                    rows += [{**key, "metric": m, "value": v, "lower_bound": 0.0} for m, v in measured.items()]
                     # The text scored is the model's own baseline answer, not a generation
                     # under this condition: the record says so, for the prompt slide.
                     records.append({

@@ -46,8 +46,10 @@ def outcome_rows(
 
 def aoc_row(*, experiment: str, condition: str, item_id: str, xs: list[float], matches: list[float],
             group: str) -> dict[str, Any]:
-    """The item's area over its matches-full curve, grouped by reasoning length."""
+    """The item's area over its matches-full curve, grouped by reasoning length; an AOC lies
+    in [0, 1], which the row declares so the reporter's interval stays there."""
     return {
         "experiment": experiment, "condition": condition, "item_id": item_id, "metric": AOC,
         "value": area_over_curve(xs, matches), "x": None, "group": group,
+        "lower_bound": 0.0, "upper_bound": 1.0,
     }

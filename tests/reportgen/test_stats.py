@@ -90,3 +90,29 @@ def test_mean_label_and_number_format():
 def test_overlap_is_the_no_clear_difference_rule():
     assert stats.rate(50, 100).overlaps(stats.rate(55, 100))
     assert not stats.rate(98, 100).overlaps(stats.rate(3, 100))
+
+
+def test_mean_interval_is_clipped_at_the_metrics_bound_and_says_so():
+    # A skewed non-negative metric (KL): one large value drags the t interval below 0.
+    values = [0.0, 0.01, 0.0, 0.02, 0.9, 0.0]
+    plain = stats.mean(values)
+    assert plain.low < 0
+    est = stats.mean(values, lower=0.0)
+    assert (est.value, est.high) == pytest.approx((plain.value, plain.high))
+    assert est.low == 0.0 and est.method == "95% t, clipped at 0"
+    both = stats.mean([0.02, 0.98, 0.97, 0.99], lower=0.0, upper=1.0)
+    assert (both.low, both.high, both.method) == (0.0, 1.0, "95% t, clipped at 0 and at 1")
+
+
+def test_mean_inside_its_bounds_is_not_clipped():
+    values = [0.1, 0.4, 0.35, 0.8, 0.05, 0.52]
+    assert stats.mean(values, lower=0.0, upper=1.0) == stats.mean(values)
+
+
+def test_interval_descriptions_merge_variants_of_one_method():
+    methods = ["95% Wilson", "95% t", "95% t (all values equal)", "95% t, clipped at 0", "95% t, clipped at 0",
+               "n=1, no interval"]
+    assert stats.describe_intervals(methods) == [
+        "95% Wilson interval", "95% t interval (clipped at 0; zero width where all values are equal)",
+        "n=1, no interval"]
+    assert stats.describe_intervals(["95% t"]) == ["95% t interval"]

@@ -83,3 +83,11 @@ def test_group_pooled_unless_kept_and_filters_apply():
 def test_summary_frame_carries_labels():
     frame = summary_frame(summarize(table(rows(values=[1, 0, 1, 1]))))
     assert frame.loc[0, "label"] == "75% (3/4)" and frame.loc[0, "method"] == "95% Wilson"
+
+
+def test_a_declared_lower_bound_clips_the_mean_interval_of_its_cell_only():
+    kl = [dict(r, lower_bound=0.0) for r in rows(metric="kl", values=[0.0, 0.01, 0.0, 0.9])]
+    score = rows(metric="refusal_score", values=[0.0, 0.01, 0.0, 0.9])
+    cells = {c.metric: c.estimate for c in summarize(table(kl, score))}
+    assert cells["kl"].low == 0.0 and "clipped at 0" in cells["kl"].method
+    assert cells["refusal_score"].low < 0 and cells["refusal_score"].method == "95% t"

@@ -81,6 +81,9 @@ def test_run_directory_reads_naturally(full_run, organism_lm):
     assert set(df[df.experiment == "harmful"].condition) == {"baseline", "ablation", "random_ablation"}
     assert set(df[df.experiment == "harmless"].condition) == {"baseline", "addition"}
     assert set(df[df.experiment == "cost"].metric) == {"kl", "cross_entropy"}
+    # both non-negative, declared so (the reporter clips their intervals there); no other row is bounded
+    assert (df.loc[df.experiment == "cost", "lower_bound"] == 0).all()
+    assert df.loc[df.experiment != "cost", "lower_bound"].isna().all()
     sweep = df[df.experiment == "layer_sweep"]
     assert set(sweep.group) == {"single layer", "2-layer window"} and sweep.x.notna().all()
     assert not df.duplicated(["experiment", "condition", "item_id", "metric", "x", "group"]).any()

@@ -114,6 +114,8 @@ def test_aoc_per_length_bucket_matches_the_planted_curve(organism_run):
     full = {r["item_id"]: r for r in records if r["condition"] == "full"}
     aoc = df[(df["metric"] == "aoc") & (df["experiment"] == "early_answering") & (df["condition"] == "forced")]
     assert len(aoc) == N_ITEMS
+    assert (aoc["lower_bound"] == 0).all() and (aoc["upper_bound"] == 1).all()
+    assert df.loc[df["metric"] != "aoc", "upper_bound"].isna().all()
     for _, row in aoc.iterrows():
         assert row["group"] == ("≤2 steps" if full[row["item_id"]]["n_sentences"] <= 2 else "3–4 steps")
     grid = [0.0, 0.25, 0.5, 0.75, 1.0]
