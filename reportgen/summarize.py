@@ -5,8 +5,8 @@ cells; charts, decks and abstracts all quote these same numbers, so a rate is co
 exactly one place.
 
 Whether a metric is a rate or a mean is decided once per (experiment, metric) over the
-whole table: all values in {0, 1} → rate (Wilson); otherwise → mean (t), clipped to the
-metric's ``lower_bound``/``upper_bound`` when the rows declare one. Aggregated tables
+whole table: all values in {0, 1} and no declared bound → rate (Wilson); otherwise → mean
+(t), clipped to the metric's ``lower_bound``/``upper_bound`` when the rows declare one. Aggregated tables
 (``k`` of ``n``) are always rates, and rows falling in the same cell are pooled.
 """
 
@@ -63,6 +63,11 @@ def metric_kinds(results: pd.DataFrame) -> dict[tuple[str, str], Literal["rate",
         pairs = results.loc[:, ["experiment", "metric"]].drop_duplicates()
         return {(str(e), str(m)): "rate" for e, m in pairs.itertuples(index=False)}
     binary = results["value"].isin((0.0, 1.0))
+    # A declared bound marks a continuous metric: an AOC that happens to be 0 or 1 on
+    # every item is still an area, not a success count.
+    for col in ("lower_bound", "upper_bound"):
+        if col in results.columns:
+            binary &= results[col].isna()
     per_metric = binary.groupby([results["experiment"], results["metric"]], sort=False).all()
     return {(str(e), str(m)): ("rate" if b else "mean") for (e, m), b in per_metric.items()}
 

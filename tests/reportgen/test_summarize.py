@@ -91,3 +91,11 @@ def test_a_declared_lower_bound_clips_the_mean_interval_of_its_cell_only():
     cells = {c.metric: c.estimate for c in summarize(table(kl, score))}
     assert cells["kl"].low == 0.0 and "clipped at 0" in cells["kl"].method
     assert cells["refusal_score"].low < 0 and cells["refusal_score"].method == "95% t"
+
+
+def test_a_bounded_metric_stays_a_mean_even_when_every_value_is_0_or_1():
+    aoc = [dict(r, lower_bound=0.0, upper_bound=1.0) for r in rows(metric="aoc", values=[0, 1, 1, 0])]
+    df = table(aoc, rows(metric="refusal", values=[0, 1, 1, 0]))
+    assert metric_kinds(df) == {("e", "aoc"): "mean", ("e", "refusal"): "rate"}
+    cells = {c.metric: c.estimate for c in summarize(df)}
+    assert cells["aoc"].kind == "mean" and (cells["aoc"].low, cells["aoc"].high) == (0.0, 1.0)
