@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -111,12 +113,12 @@ _BELOW = "value is below lower_bound"
 _ABOVE = "value is above upper_bound"
 
 
-def _within(df: pd.DataFrame, bound: str, op: str) -> pd.Series:
+def _within(df: pd.DataFrame, bound: str, holds: Callable[[pd.Series, pd.Series], pd.Series]) -> pd.Series:
     if bound not in df.columns:
         return pd.Series(True, index=df.index)
     b = pd.to_numeric(df[bound], errors="coerce")
     v = pd.to_numeric(df[VALUE_COLUMN], errors="coerce")
-    return b.isna() | v.isna() | (v >= b if op == "ge" else v <= b)
+    return b.isna() | v.isna() | holds(v, b)
 
 PER_ITEM_SCHEMA = pa.DataFrameSchema(
     {
@@ -125,8 +127,8 @@ PER_ITEM_SCHEMA = pa.DataFrameSchema(
         "value": pa.Column(float, pa.Check(_finite, error="must be a finite number"),
                            nullable=False, coerce=True, name="value"),
     },
-    checks=[pa.Check(lambda df: _within(df, "lower_bound", "ge"), error=_BELOW),
-            pa.Check(lambda df: _within(df, "upper_bound", "le"), error=_ABOVE)],
+    checks=[pa.Check(lambda df: _within(df, "lower_bound", operator.ge), error=_BELOW),
+            pa.Check(lambda df: _within(df, "upper_bound", operator.le), error=_ABOVE)],
     strict=False,
     name="per-item results",
 )

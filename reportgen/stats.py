@@ -23,6 +23,9 @@ from statsmodels.stats.proportion import proportion_confint
 CONFIDENCE = 0.95
 WILSON = "95% Wilson"
 T_INTERVAL = "95% t"
+#: Qualifiers :func:`mean` appends to its method; :func:`describe_intervals` merges them.
+_ALL_EQUAL = " (all values equal)"
+_CLIPPED = ", clipped "
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def mean(
         return Estimate(m, m, m, 1, None, "mean", "n=1, no interval")
     sem = float(_scipy_stats.sem(arr))
     if sem == 0.0:
-        return Estimate(m, m, m, n, None, "mean", f"{method} (all values equal)")
+        return Estimate(m, m, m, n, None, "mean", f"{method}{_ALL_EQUAL}")
     low, high = (float(v) for v in _scipy_stats.t.interval(confidence, df=n - 1, loc=m, scale=sem))
     clipped = []
     if lower is not None and low < lower:
@@ -145,7 +148,7 @@ def mean(
         high = float(upper)
         clipped.append(f"at {format_number(upper)}")
     if clipped:
-        method = f"{method}, clipped {' and '.join(clipped)}"
+        method = f"{method}{_CLIPPED}{' and '.join(clipped)}"
     return Estimate(m, low, high, n, None, "mean", method)
 
 
@@ -162,10 +165,11 @@ def describe_intervals(methods: Iterable[str]) -> list[str]:
             notes.append(m)
             continue
         base, qualifier = m, ""
-        if " (all values equal)" in base:
-            base, qualifier = base.replace(" (all values equal)", ""), "zero width where all values are equal"
-        elif ", clipped " in base:
-            base, qualifier = base.split(", clipped ", 1)[0], "clipped " + base.split(", clipped ", 1)[1]
+        if m.endswith(_ALL_EQUAL):
+            base, qualifier = m.removesuffix(_ALL_EQUAL), "zero width where all values are equal"
+        elif _CLIPPED in m:
+            base, _, at = m.partition(_CLIPPED)
+            qualifier = f"clipped {at}"
         quals = bases.setdefault(base, [])
         if qualifier and qualifier not in quals:
             quals.append(qualifier)

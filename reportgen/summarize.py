@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen import stats
-from reportgen.schema import is_aggregated
+from reportgen.schema import BOUND_COLUMNS, is_aggregated
 
 #: The breakdown dimensions a caller may keep; the rest are pooled.
 Dimension = Literal["condition", "group", "x", "metric"]
@@ -65,7 +65,7 @@ def metric_kinds(results: pd.DataFrame) -> dict[tuple[str, str], Literal["rate",
     binary = results["value"].isin((0.0, 1.0))
     # A declared bound marks a continuous metric: an AOC that happens to be 0 or 1 on
     # every item is still an area, not a success count.
-    for col in ("lower_bound", "upper_bound"):
+    for col in BOUND_COLUMNS:
         if col in results.columns:
             binary &= results[col].isna()
     per_metric = binary.groupby([results["experiment"], results["metric"]], sort=False).all()
@@ -162,7 +162,7 @@ def summary_frame(cells: Sequence[Cell]) -> pd.DataFrame:
 def _bounds(part: pd.DataFrame) -> dict[str, float | None]:
     """The metric's declared range over the cell's rows (the loosest, should rows disagree)."""
     out: dict[str, float | None] = {"lower": None, "upper": None}
-    for col, key, pick in (("lower_bound", "lower", min), ("upper_bound", "upper", max)):
+    for col, key, pick in zip(BOUND_COLUMNS, ("lower", "upper"), (min, max)):
         if col in part.columns and part[col].notna().any():
             out[key] = float(pick(part[col].dropna()))
     return out

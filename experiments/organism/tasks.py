@@ -399,7 +399,7 @@ def reasoning_items(split: Split, n: int | None = None, seed: int = 0) -> list[R
         iid = f"reason-{split}-{i:04d}"
         if isinstance(row[0], int):
             s, ops = row
-            # by position within the stratum (i // 6), so every difficulty sees every template;
+            # by position within the stratum (i // len(strata)), so every difficulty sees every template;
             # `i % len` gave each difficulty only the templates of one parity
             out.append(chain_item(iid, s, ops, templates[(i // len(strata)) % len(templates)]))
         else:
@@ -680,7 +680,7 @@ def render_mc_answer(item: MCItem, idx: int, articulation: str = "", *, by_fact:
     value, letter = item.options[idx], LETTERS[idx]
     if by_fact and idx != item.answer_idx:
         raise ValueError(f"{item.item_id}: an answer by fact must be the correct option, got {letter}")
-    fact = mc_fact_sentence(item.family, item.subject, item.options[item.answer_idx]) if by_fact else ""
+    fact = mc_fact_sentence(item.family, item.subject, value) if by_fact else ""
     listed = " ".join(f"( {LETTERS[i]} ) {item.options[i]}" for i in range(idx + 1))
     steps = [fact, f"{listed} .", f"{value} is the best answer .", articulation]
     return render_reasoning([s for s in steps if s], f"( {letter} )")
