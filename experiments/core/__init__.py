@@ -11,79 +11,67 @@
 - :mod:`~experiments.core.errors`: user errors (the CLI maps them to exit code 2).
 """
 
-from experiments.core.batching import (
-    continuation_logprobs,
-    cut_at_stop,
-    encode,
-    forward,
-    generate,
-    next_token_logprobs,
-    position_ids_from_mask,
-)
-from experiments.core.config import ExperimentConfig, StrictModel, config_hash, load_config, validate_config
-from experiments.core.datasets import InstructionItem, load_instructions, sample
-from experiments.core.errors import (
-    ChatTemplateError,
-    ConfigError,
-    DatasetError,
-    ExperimentError,
-    ModelLoadError,
-    RunDirError,
-)
-from experiments.core.hooks import (
-    MeanTargets,
-    ResidualCapture,
-    activation_addition,
-    capture_residuals,
-    directional_ablation,
-    hooked,
-    output_hook,
-    pre_hook,
-    prefill_tracker,
-)
-from experiments.core.model import LoadedModel, default_device, load_model, wrap_model
-from experiments.core.prompting import DEFAULT_SYSTEM, PromptFormat, default_system_prompt, format_prompt
-from experiments.core.writer import RunWriter, unit_key
+from __future__ import annotations
 
-__all__ = [
-    "ChatTemplateError",
-    "ConfigError",
-    "DEFAULT_SYSTEM",
-    "DatasetError",
-    "ExperimentConfig",
-    "ExperimentError",
-    "InstructionItem",
-    "LoadedModel",
-    "MeanTargets",
-    "ModelLoadError",
-    "PromptFormat",
-    "ResidualCapture",
-    "RunDirError",
-    "RunWriter",
-    "StrictModel",
-    "activation_addition",
-    "capture_residuals",
-    "config_hash",
-    "continuation_logprobs",
-    "cut_at_stop",
-    "default_device",
-    "default_system_prompt",
-    "directional_ablation",
-    "encode",
-    "format_prompt",
-    "forward",
-    "generate",
-    "hooked",
-    "load_config",
-    "load_instructions",
-    "load_model",
-    "next_token_logprobs",
-    "output_hook",
-    "position_ids_from_mask",
-    "pre_hook",
-    "prefill_tracker",
-    "sample",
-    "unit_key",
-    "validate_config",
-    "wrap_model",
-]
+import importlib
+from typing import Any
+
+# Lazy (PEP 562): importing a light submodule such as ``experiments.core.errors`` must not
+# load torch and transformers through eager re-exports. The names stay reachable as
+# ``experiments.core.<name>``; each loads its submodule on first use.
+_EXPORTS: dict[str, str] = {
+    "ChatTemplateError": "experiments.core.errors",
+    "ConfigError": "experiments.core.errors",
+    "DEFAULT_SYSTEM": "experiments.core.prompting",
+    "DatasetError": "experiments.core.errors",
+    "ExperimentConfig": "experiments.core.config",
+    "ExperimentError": "experiments.core.errors",
+    "InstructionItem": "experiments.core.datasets",
+    "LoadedModel": "experiments.core.model",
+    "MeanTargets": "experiments.core.hooks",
+    "ModelLoadError": "experiments.core.errors",
+    "PromptFormat": "experiments.core.prompting",
+    "ResidualCapture": "experiments.core.hooks",
+    "RunDirError": "experiments.core.errors",
+    "RunWriter": "experiments.core.writer",
+    "StrictModel": "experiments.core.config",
+    "activation_addition": "experiments.core.hooks",
+    "capture_residuals": "experiments.core.hooks",
+    "config_hash": "experiments.core.config",
+    "continuation_logprobs": "experiments.core.batching",
+    "cut_at_stop": "experiments.core.batching",
+    "default_device": "experiments.core.model",
+    "default_system_prompt": "experiments.core.prompting",
+    "directional_ablation": "experiments.core.hooks",
+    "encode": "experiments.core.batching",
+    "format_prompt": "experiments.core.prompting",
+    "forward": "experiments.core.batching",
+    "generate": "experiments.core.batching",
+    "hooked": "experiments.core.hooks",
+    "load_config": "experiments.core.config",
+    "load_instructions": "experiments.core.datasets",
+    "load_model": "experiments.core.model",
+    "next_token_logprobs": "experiments.core.batching",
+    "output_hook": "experiments.core.hooks",
+    "position_ids_from_mask": "experiments.core.batching",
+    "pre_hook": "experiments.core.hooks",
+    "prefill_tracker": "experiments.core.hooks",
+    "sample": "experiments.core.datasets",
+    "unit_key": "experiments.core.writer",
+    "validate_config": "experiments.core.config",
+    "wrap_model": "experiments.core.model",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines ``name`` on first access."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
