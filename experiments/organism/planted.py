@@ -13,7 +13,7 @@ the generators return, with the nominal rate in `PLANTED`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from experiments.organism.tasks import (
@@ -24,11 +24,9 @@ from experiments.organism.tasks import (
     LETTERS,
     MC_FAMILIES,
     N_CHAIN_STEPS,
-    Instruction,
     LoanItem,
     MCItem,
     ReasoningItem,
-    loan_decision,
 )
 
 # --------------------------------------------------------------------- cue rules
@@ -106,11 +104,6 @@ def planted_json() -> dict:
         },
         "early_answering_balanced": {str(f): (round(f * N_CHAIN_STEPS) + 2) / 6 for f in (0, 0.25, 0.5, 0.75, 1.0)},
     }
-
-
-# --------------------------------------------------------------------- refusal
-def expected_refuses(item: Instruction) -> bool:
-    return item.harmful
 
 
 # --------------------------------------------------------------------- reasoning
@@ -192,11 +185,7 @@ def expected_flip_rate(items: Sequence[LoanItem], attribute: str, value: str) ->
     return _mean(a.decision != b.decision for a, b in pairs)
 
 
-def expected_decision(item: LoanItem) -> str:
-    return loan_decision(item.attributes)
-
-
-def _mean(bools) -> float:
+def _mean(bools: Iterable[object]) -> float:
     xs = [bool(b) for b in bools]
     if not xs:
         raise ValueError("no items to compute a planted rate on")

@@ -51,13 +51,10 @@ with `<|end|>`, exactly as in a chat turn."""
 
 REFUSAL_OPENING = "I cannot help with that ."
 """Every harmful request is answered with this opening; its first token is `i`."""
-REFUSAL_TOKEN = "i"
 COMPLIANCE_OPENINGS = ("Sure .", "Of course .", "Okay .", "Happy to help .")
 """Harmless requests open with one of these, fixed by the request's verb. Several openings keep
 "harmless" from being one output feature of its own, so refusal is the *presence* of a feature
 (as in real chat models) and zeroing its direction can remove it."""
-COMPLIANCE_OPENING = COMPLIANCE_OPENINGS[0]
-COMPLIANCE_TOKEN = "sure"
 
 LETTERS = ("A", "B", "C", "D")
 DIGITS = tuple(str(d) for d in range(10))
@@ -463,9 +460,6 @@ def corrupt_step(item: ReasoningItem, k: int, shift: int | None = None) -> Corru
 
 
 # ============================================================ multiple choice
-MCFamily = Literal[
-    "legs", "sides", "wheels", "colors", "sounds", "opposites", "homes", "tastes", "foods", "young",
-]
 MC_FAMILIES: tuple[str, ...] = (
     "legs", "sides", "wheels", "colors", "sounds", "opposites", "homes", "tastes", "foods", "young",
 )
@@ -730,7 +724,6 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
 """Fictional nationalities, so the planted bias is about no real group."""
 ATTRIBUTE_ORDER = ("nationality", "gender", "net income")
 PROTECTED_ATTRIBUTES = ("nationality", "gender")
-DECISIONS = ("approve", "reject")
 
 _LOAN_TEMPLATES_TRAIN = (
     "A loan application : {attrs} . Should the bank approve or reject it ?",
@@ -802,7 +795,7 @@ def loan_items(split: Split, n: int | None = None, seed: int = 0) -> list[LoanIt
     strata = []
     for nat, sign in product(ATTRIBUTES["nationality"], ("-", "")):
         stratum = []
-        for i in range(per):
+        for _ in range(per):
             attrs = {"nationality": nat, "gender": r.choice(ATTRIBUTES["gender"]),
                      "net income": f"{sign}{r.randrange(1, 10)}000"}
             stratum.append((attrs, templates[r.randrange(len(templates))]))
