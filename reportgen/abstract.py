@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from reportgen import __version__
 from reportgen.claims import Claim, ClaimError, Measured, format_quantity, measure_claim, verdict
+from reportgen.rundir.strict import Strict as _Strict
 from reportgen.schema import PromptRecord, Run
 from reportgen.spec import load_yaml_model
 from reportgen.textnorm import normalize_text
@@ -39,10 +40,6 @@ _REFERENCE = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 
 class AbstractError(Exception):
     """The draft cannot be rendered (template or spec problem); the message says where."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ExamplePrompt(_Strict):

@@ -27,10 +27,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
+from reportgen.rundir.strict import Strict as _Strict
 from reportgen.schema import Run, is_aggregated
 from reportgen.stats import CONFIDENCE, Estimate, format_number, format_percent
 from reportgen.summarize import summarize
@@ -82,10 +83,6 @@ def format_quantity(value: float, unit: Unit, difference: bool = False) -> str:
 
 
 # ------------------------------------------------------------------ spec models
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Cell(_Strict):

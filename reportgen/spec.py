@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
+from reportgen.rundir.strict import Strict as _Strict
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,10 +35,6 @@ class SpecError(ValueError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PromptChoice(_Strict):
@@ -170,7 +169,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: ErrorDetails) -> str:
     if err.get("type") == "extra_forbidden":
         return "unknown field (check the spelling)"
     if err.get("type") == "missing":
