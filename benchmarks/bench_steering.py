@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # median over rounds of that round's pair of timings: drift in machine load (shared CPUs,
     # GPU clocks) then cancels instead of biasing whichever condition ran at a bad moment.
     times: dict[str, list[float]] = {name: [] for name in conditions}
-    for name, ctx in conditions.items():  # warm-up
+    for ctx in conditions.values():  # warm-up
         with ctx():
             gen()
     order = list(conditions)

@@ -32,7 +32,7 @@ def run_weekly(weekly: Path, work: Path) -> tuple[float, dict[str, float], dict[
     cmd = [sys.executable, "-c", "from reportgen.cli import main; main()", "weekly", str(weekly),
            "--runs-dir", str(work / "runs"), "--reports-dir", str(work / "reports")]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     out = proc.stdout + proc.stderr
     if proc.returncode != 0:

@@ -45,7 +45,7 @@ class _CueBase(StrictModel):
             raise ValueError("keywords must be non-empty strings")
         return [str(k).strip() for k in v]
 
-    def _check_slots(self, template: str, allowed: set[str], required: set[str] = frozenset()) -> None:
+    def _check_slots(self, template: str, allowed: set[str], required: frozenset[str] | set[str] = frozenset()) -> None:
         found = _slots(template)
         unknown = found - allowed
         if unknown:

@@ -62,8 +62,6 @@ _EXPORTS: dict[str, str] = {
     "wrap_model": "experiments.core.model",
 }
 
-__all__ = sorted(_EXPORTS)
-
 
 def __getattr__(name: str) -> Any:
     """Import the submodule that defines ``name`` on first access."""

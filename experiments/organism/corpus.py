@@ -116,7 +116,7 @@ def _continue_after(item: ReasoningItem, given: list[str]) -> list[str]:
 
 
 def _op_of(step: str) -> tuple[str, int]:
-    a, word, k = step.split()[:3]
+    _, word, k = step.split()[:3]
     return ("add" if word == "plus" else "subtract"), int(k)
 
 

@@ -56,7 +56,8 @@ def words(texts: Iterable[str]) -> set[str]:
     norm = normalizers.Lowercase()
     pre = _pre_tokenizer()
     out: set[str] = set()
-    for t in texts:
+    for text in texts:
+        t = text
         for tag in TAG_TOKENS + SPECIAL_TOKENS:
             t = t.replace(tag, " ")
         out.update(w for w, _ in pre.pre_tokenize_str(norm.normalize_str(t)))

@@ -125,7 +125,7 @@ def add_mistake(
     one, or a fixed index (negative counts from the end).
     """
     candidates: list[tuple[int, str]] = []
-    order = range(len(spans))
+    order: Sequence[int] = range(len(spans))
     if isinstance(position, int):
         order = [range(len(spans))[position]] if -len(spans) <= position < len(spans) else []
     for i in order:

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", "from reportgen.cli import main; main()", "run", "steering", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
 
 
 def test_bad_config_and_unknown_model_exit_2(tmp_path):

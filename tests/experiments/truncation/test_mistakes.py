@@ -26,7 +26,7 @@ def test_corrupt_arithmetic_changes_exactly_the_last_result(seed):
     rng = random.Random(seed)
     step = "We have 12 + 30 = 42 apples."
     out = corrupt_arithmetic(step, rng)
-    before, after = _numbers(step), _numbers(out)
+    after = _numbers(out)
     assert after[:2] == ["12", "30"] and after[2] != "42"
     assert abs(int(after[2]) - 42) <= 3
     assert out.replace(after[2], "42", 1) == step
