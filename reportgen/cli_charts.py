@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from reportgen.cli import UserError, app
+from reportgen.outputs import check_outputs
 from reportgen.schema import PROMPTS_JSONL, ResultsError, Run, load_run, shown_problems
 from reportgen.spec import SpecError
 
@@ -85,6 +86,7 @@ def chart_command(
     from reportgen.charts import render_charts
     from reportgen.spec import load_deck_spec
 
+    check_outputs(dirs=[out])
     t0 = time.perf_counter()
     problems: list[str] = []
     runs: list[Run] = []
