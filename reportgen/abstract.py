@@ -32,8 +32,18 @@ from reportgen.schema import PromptRecord, Run
 from reportgen.spec import load_yaml_model
 from reportgen.textnorm import normalize_text
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 DEFAULT_TEMPLATE = "abstract.md.j2"
+
+
+def _template_dir() -> Path:
+    """Where the default template is: inside the package in an installed wheel (setup.py ships
+    ``templates/`` as ``reportgen/templates``), at the repository's top in a source checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "templates"
+    return installed if (installed / DEFAULT_TEMPLATE).is_file() else here.parent / "templates"
+
+
+TEMPLATES = _template_dir()
 #: ``{claim_id}`` in prose; doubled braces (``{{x}}``) are never a reference.
 _REFERENCE = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 

@@ -13,8 +13,13 @@ object-oriented ``Figure`` API (no pyplot state), which keeps parallel rendering
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +35,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
 
+from reportgen.atomic import remove_stale_temps  # noqa: E402
 from reportgen.chartspec import Bar, ChartSpec, group_label  # noqa: E402
 
 SLIDE_IN = (13.333, 7.5)
@@ -131,6 +137,8 @@ def render_charts(specs: Sequence[ChartSpec], out_dir: Path | str, *,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / chart_filename(s) for s in specs]
+    for p in paths:  # what a killed earlier run left half-written
+        remove_stale_temps(p)
     if workers is None:
         workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
     if workers <= 1 or len(specs) < 6:
@@ -138,7 +146,7 @@ def render_charts(specs: Sequence[ChartSpec], out_dir: Path | str, *,
             render_chart(s, p, size_in=size_in, with_text=with_text)
         return paths
     chunks = [list(range(i, len(specs), workers)) for i in range(workers)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [
             pool.submit(_render_many, [specs[i] for i in idx], [paths[i] for i in idx], size_in, with_text)
             for idx in chunks if idx
@@ -146,6 +154,31 @@ def render_charts(specs: Sequence[ChartSpec], out_dir: Path | str, *,
         for f in futures:
             f.result()
     return paths
+
+
+def die_with_parent(parent: int) -> None:
+    """Make a chart worker exit when the process that started it is gone.
+
+    A killed ``reportgen weekly`` (kill -9, an OOM kill) cannot shut its pool down, and the
+    workers (hundreds of MB each) would wait on their queue forever: they inherited its
+    write end, so it never reports end-of-file. Linux kills them with the parent
+    (PR_SET_PDEATHSIG); a watchdog thread covers other systems and the race before prctl.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _render_many(specs: list[ChartSpec], paths: list[Path], size_in: tuple[float, float], with_text: bool) -> None:

@@ -32,8 +32,8 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from reportgen.rundir.strict import Strict as _Strict
-from reportgen.schema import Run, is_aggregated
-from reportgen.stats import CONFIDENCE, Estimate, format_number, format_percent
+from reportgen.schema import CHECK_COLUMN, Run, is_aggregated
+from reportgen.stats import CONFIDENCE, Estimate, format_number, format_percent, paired_rate_difference
 from reportgen.summarize import summarize
 
 Unit = Literal["percent", "number"]
@@ -244,31 +244,57 @@ def measure_claim(claim: Claim, runs: Sequence[Run], where: str = "") -> Measure
     """The claim's measured value from the runs' results.
 
     A single cell is a rate (Wilson) or a mean (t), exactly as the deck shows it. A
-    difference of rates uses Newcombe's interval (independent samples; for the same
-    items under two conditions it is conservative). A difference of means is paired
-    (t on per-item differences) when both cells hold one value for the same items,
-    else Welch.
+    difference is paired when both cells hold one value for the same items (the same
+    prompts under two conditions): Newcombe's paired score interval for rates, t on the
+    per-item differences for means; otherwise Newcombe's independent interval or Welch.
+    A cell whose rows are all sanity checks (the ``check`` column: it cannot fail by
+    construction) is never evidence, so a claim on it is refused.
     """
     assert claim.measure is not None
     where = where or f"claim '{claim.id}'"
     rows_a, run_a = _select(runs, claim.measure, f"{where}, measure")
+    _not_a_check(rows_a, f"{where}, measure")
     a = _estimate(rows_a)
     unit: Unit = "percent" if a.kind == "rate" else "number"
     other = claim.measure.other()
     if other is None:
         return Measured(a.value, a.low, a.high, unit, False, str(a.n), a.method, (run_a,))
     rows_b, run_b = _select(runs, other, f"{where}, measure.minus")
+    _not_a_check(rows_b, f"{where}, measure.minus")
     b = _estimate(rows_b)
     if a.kind != b.kind:
         raise ClaimError(f"{where}: cannot subtract a {b.kind} from a {a.kind}")
     alpha = 1 - CONFIDENCE
     if a.kind == "rate":
-        low, high = confint_proportions_2indep(a.k, a.n, b.k, b.n, method="newcomb", compare="diff", alpha=alpha)
-        method = "95% Newcombe"
+        paired = _paired_values(rows_a, rows_b)
+        if paired is not None:
+            low, high = paired_rate_difference(*paired)
+            method = "95% paired Newcombe"
+        else:
+            low, high = confint_proportions_2indep(a.k, a.n, b.k, b.n, method="newcomb", compare="diff", alpha=alpha)
+            method = "95% Newcombe"
     else:
         low, high, method = _mean_difference(rows_a, rows_b, alpha)
     runs_used = tuple(dict.fromkeys((run_a, run_b)))
     return Measured(a.value - b.value, float(low), float(high), unit, True, f"{a.n} vs {b.n}", method, runs_used)
+
+
+def _not_a_check(rows: pd.DataFrame, where: str) -> None:
+    if CHECK_COLUMN in rows.columns and rows[CHECK_COLUMN].notna().all():
+        why = "; ".join(dict.fromkeys(rows[CHECK_COLUMN].astype(str)))
+        raise ClaimError(f"{where}: these rows are a sanity check that cannot fail ({why}); "
+                         "a check is not evidence for a claim")
+
+
+def _paired_values(rows_a: pd.DataFrame, rows_b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Both cells' values aligned by item, when they hold one value for the same items."""
+    if is_aggregated(rows_a) or is_aggregated(rows_b):
+        return None
+    a = rows_a.set_index("item_id")["value"].astype(float)
+    b = rows_b.set_index("item_id")["value"].astype(float)
+    if not (a.index.is_unique and b.index.is_unique and set(a.index) == set(b.index)):
+        return None
+    return a.to_numpy(), b.reindex(a.index).to_numpy()
 
 
 def _mean_difference(rows_a: pd.DataFrame, rows_b: pd.DataFrame, alpha: float) -> tuple[float, float, str]:

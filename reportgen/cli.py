@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from reportgen.outputs import OutputError
 from reportgen.schema import ResultsError
 
 app = typer.Typer(
@@ -35,8 +36,14 @@ def main() -> None:
     _register()
     try:
         code = app(standalone_mode=False)
-    except (ResultsError, UserError) as exc:
+    except (ResultsError, UserError, OutputError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except OSError as exc:
+        # A file that vanished or a disk that filled up mid-run: the OS's words, one line.
+        if exc.filename is None:
+            raise
+        typer.secho(f"error: {exc.filename}: {exc.strerror or exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

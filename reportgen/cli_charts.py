@@ -14,7 +14,8 @@ from typing import Optional
 import typer
 
 from reportgen.cli import UserError, app
-from reportgen.schema import ResultsError, Run, load_run
+from reportgen.outputs import check_outputs
+from reportgen.schema import PROMPTS_JSONL, ResultsError, Run, load_run, shown_problems
 from reportgen.spec import SpecError
 
 
@@ -34,6 +35,8 @@ def _consistency_warnings(run: Run) -> list[str]:
             warnings.append(f"run.json: run_id '{run.info.run_id}' differs from the results' run_id {sorted(ids)}")
     if run.info is None:
         warnings.append("run.json missing: the deck will have no provenance for this run")
+    if not run.prompts and (run.path / PROMPTS_JSONL).exists():
+        warnings.append(f"{PROMPTS_JSONL} is empty: no slide can show what the model was asked")
     return warnings
 
 
@@ -50,8 +53,8 @@ def validate_command(
             bad += 1
             typer.secho(f"FAIL {d} ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''})",
                         fg=typer.colors.RED, err=True)
-            for problem in exc.problems:
-                typer.echo(f"  {problem}", err=True)
+            for line in shown_problems(exc.problems):
+                typer.echo(f"  {line}", err=True)
             continue
         df = run.results
         kind = "aggregated k/n" if "k" in df.columns and "n" in df.columns else "per-item"
@@ -83,6 +86,7 @@ def chart_command(
     from reportgen.charts import render_charts
     from reportgen.spec import load_deck_spec
 
+    check_outputs(dirs=[out])
     t0 = time.perf_counter()
     problems: list[str] = []
     runs: list[Run] = []

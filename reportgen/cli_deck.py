@@ -15,6 +15,7 @@ from typing import Optional
 import typer
 
 from reportgen.cli import UserError, app
+from reportgen.outputs import check_outputs
 from reportgen.schema import Run, load_run
 from reportgen.spec import SpecError
 
@@ -57,6 +58,7 @@ def deck_command(
 
     if out.suffix.lower() != ".pptx":
         raise UserError(f"{out}: the deck must be a .pptx file")
+    check_outputs(files=[out, takeaways_out or out.parent / "takeaways.yaml"])
     t0 = time.perf_counter()
     runs = _runs(run_dirs)
     try:
@@ -103,6 +105,7 @@ def abstract_command(
 
     if results and not run_dirs:
         raise UserError("--results needs at least one RUN_DIR")
+    check_outputs(files=[out])
     runs = _runs(run_dirs or [])
     try:
         abstract_spec = load_abstract_spec(spec)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from reportgen.cli import app
+from reportgen.outputs import check_outputs
 
 run_app = typer.Typer(help="Run an experiment and write a tidy-results run directory.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
@@ -25,6 +26,7 @@ def truncation(
     from experiments.truncation.summary import summary_lines
     from reportgen.cli import UserError
 
+    check_outputs(dirs=[out])
     try:
         df = run_truncation(config, out, overrides={"model": model}, overwrite=overwrite)
     except ExperimentError as exc:
@@ -50,6 +52,7 @@ def bias(
     from experiments.core.errors import ExperimentError
     from reportgen.cli import UserError
 
+    check_outputs(dirs=[out])
     try:
         cfg = load_config(config, BiasConfig, overrides={"model": model})
         df = run_bias(cfg, out, overwrite=overwrite)
@@ -73,6 +76,7 @@ def steering(
     from experiments.steering.summary import summary_lines as steering_summary
     from reportgen.cli import UserError
 
+    check_outputs(dirs=[out])
     try:
         df = run_steering(config, out, overrides={"model": model}, overwrite=overwrite)
     except ExperimentError as exc:

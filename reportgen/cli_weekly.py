@@ -96,7 +96,8 @@ def weekly_command(
     date: Optional[str] = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Run the week's experiments (skipping unchanged ones, resuming interrupted ones) and write reports/<date>/."""
-    from reportgen.weekly import load_runs, run_experiments, write_report
+    from reportgen.outputs import check_outputs
+    from reportgen.weekly import check_report_inputs, load_runs, run_experiments, write_report
     from reportgen.weekly_config import load_weekly_config, resolve
 
     t0 = time.perf_counter()
@@ -111,6 +112,12 @@ def weekly_command(
     runs_root = runs_dir or resolve(base, cfg.runs_dir)
     reports_root = reports_dir or resolve(base, cfg.reports_dir)
     out_dir = reports_root / today.isoformat()
+    # Everything that can be checked without running anything is, before anything runs.
+    check_outputs(dirs=[runs_root, *(runs_root / e.name for e in cfg.experiments), out_dir, out_dir / "charts"])
+    try:
+        check_report_inputs(cfg, base)
+    except SpecError as exc:
+        raise UserError(str(exc)) from None
     log = typer.echo
     log(f"weekly: {len(cfg.experiments)} experiment(s) from {weekly_file} → {_shown(out_dir)}")
 

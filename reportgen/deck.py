@@ -317,16 +317,32 @@ _DRAW = {
 }
 
 
+#: python-pptx (and the OOXML core-properties part) refuse longer text fields.
+CORE_PROPERTY_MAX = 255
+
+
+def _meta(text: str, sep: str = " ") -> str:
+    """``text`` cut to what a core property holds, at a ``sep`` boundary, with "…": a deck of
+    many experiments has more keywords than fit, and metadata must never stop a deck."""
+    text = normalize_text(text)
+    if len(text) <= CORE_PROPERTY_MAX:
+        return text
+    cut = text[: CORE_PROPERTY_MAX - 1]
+    if sep in cut:
+        cut = cut[: cut.rindex(sep)]
+    return cut.rstrip() + "…"
+
+
 def _set_properties(prs: Presentation, props: ds.DeckProperties) -> None:
     cp = prs.core_properties
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
-    cp.title = normalize_text(props.title)
-    cp.author = normalize_text(props.author) or "reportgen"
+    cp.title = _meta(props.title)
+    cp.author = _meta(props.author) or "reportgen"
     cp.last_modified_by = cp.author
-    cp.subject = normalize_text(props.subject)
-    cp.keywords = normalize_text(props.keywords)
-    cp.comments = normalize_text(props.comments)
-    cp.category = props.category
+    cp.subject = _meta(props.subject)
+    cp.keywords = _meta(props.keywords, "; ")
+    cp.comments = _meta(props.comments)
+    cp.category = _meta(props.category)
     cp.content_status = "Draft"
     cp.created = cp.modified = now
     cp.revision = 1

@@ -159,6 +159,9 @@ class Panel:
     continued: bool
     highlight: str | None = None
     """Text to emphasise wherever it occurs (the cue a bias prompt adds)."""
+    joins_previous: bool = False
+    """The first line carries on the previous page's last line (one long line split across
+    slides), so joining the pages back up adds no line break there."""
 
     @property
     def text(self) -> str:
@@ -352,7 +355,7 @@ def prompt_slides(
             label = block.label if part.first else f"{block.label} (continued)"
             panels.append(
                 Panel(block.role, label, tuple(f.pieces for f in part.fragments), top, h, not part.first,
-                      block.highlight)
+                      block.highlight, bool(part.fragments) and part.fragments[0].continues)
             )
             top += h + PANEL_GAP
         page_title = title if len(pages) == 1 else f"{title} (cont. {i}/{len(pages)})"

@@ -84,12 +84,14 @@ def deck_markdown(
             out.append(f"#### {key}\n")
             # One fenced block per panel (the prompt, then each condition's completion),
             # its pages on continuation slides joined up again.
+            # A line split across pages is joined back without a break, so the text is verbatim.
             blocks: dict[str, list[str]] = {}
             for part in prompt_parts[key]:
                 for p in part.panels:
-                    blocks.setdefault(p.label.removesuffix(" (continued)"), []).append(p.text)
+                    texts = blocks.setdefault(p.label.removesuffix(" (continued)"), [])
+                    texts.append(("" if p.joins_previous or not texts else "\n") + p.text)
             for label, texts in blocks.items():
-                text = "\n".join(texts)
+                text = "".join(texts)
                 if text:
                     out.append(f"{label}:\n")
                     out.append(fence(text) + "\n")

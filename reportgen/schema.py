@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,19 @@ COLUMNS = (*KEY_COLUMNS, VALUE_COLUMN, *OPTIONAL_COLUMNS)
 #: Optional range of a continuous metric (a KL divergence is never below 0): values must lie
 #: in it, and a mean's interval is clipped to it. Blank on rows without a bound.
 BOUND_COLUMNS = ("lower_bound", "upper_bound")
+#: Optional column: on a row that cannot fail by construction (a forced answer after the whole
+#: reasoning "matches the full answer"), why. Such rows are a sanity check, never evidence.
+CHECK_COLUMN = "check"
+#: Columns that identify one observation: two rows agreeing on all of them count it twice.
+ROW_KEY = (*KEY_COLUMNS, *OPTIONAL_COLUMNS)
+#: Metrics whose values are 0/1 outcomes by definition, wherever they come from: a 4 there is a
+#: bug in the writer, not a rate of 400 %. ``run.json`` ``binary_metrics`` declares more.
+BINARY_METRICS = frozenset({
+    "refusal", "refusal_judge", "matches_full", "correct", "parse_failure", "answer_changed", "switched",
+    "changed", "articulated", "articulated_rules", "mentioned", "judge_parse_failure", "excluded",
+})
+#: At most this many problems are spelled out; the rest are counted.
+MAX_PROBLEMS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,17 @@ class ResultsError(Exception):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__("\n".join(shown_problems(problems)))
+
+
+def shown_problems(problems: list[Problem]) -> list[str]:
+    """The first :data:`MAX_PROBLEMS_SHOWN` problems and a count of the rest: a spreadsheet
+    saved with the wrong delimiter fails on every row, and ten thousand lines hide the cause."""
+    lines = [str(p) for p in problems[:MAX_PROBLEMS_SHOWN]]
+    rest = len(problems) - MAX_PROBLEMS_SHOWN
+    if rest > 0:
+        lines.append(f"... and {rest} more problem{'s' if rest != 1 else ''}")
+    return lines
 
 
 # ---------------------------------------------------------------- results table
@@ -105,6 +129,7 @@ _BASE_COLUMNS: dict[str, pa.Column] = {
                    nullable=True, required=False, coerce=True, name="x"),
     "group": pa.Column(str, nullable=True, required=False, coerce=True, name="group"),
     "run_id": pa.Column(str, nullable=True, required=False, coerce=True, name="run_id"),
+    CHECK_COLUMN: pa.Column(str, nullable=True, required=False, coerce=True, name=CHECK_COLUMN),
     **{c: pa.Column(float, pa.Check(_finite, element_wise=False, error="must be finite"),
                     nullable=True, required=False, coerce=True, name=c) for c in BOUND_COLUMNS},
 }
@@ -160,11 +185,13 @@ def _row_label(index: Any, csv: bool) -> int | None:
     return i + 1 if not csv else i + 2
 
 
-def validate_results(df: pd.DataFrame, file: str = "results") -> pd.DataFrame:
+def validate_results(df: pd.DataFrame, file: str = "results",
+                     binary_metrics: frozenset[str] | set[str] = BINARY_METRICS) -> pd.DataFrame:
     """Validate and coerce a results table; raise :class:`ResultsError` listing every problem.
 
     Rows are reported 1-based; for a ``.csv`` file the number is the line number
-    (header = line 1), so it matches what an editor shows.
+    (header = line 1), so it matches what an editor shows. ``binary_metrics`` are the
+    metrics whose values must be 0 or 1 (a row declaring a bound is continuous and exempt).
     """
     csv = str(file).endswith(".csv")
     df = df.reset_index(drop=True)
@@ -194,6 +221,8 @@ def validate_results(df: pd.DataFrame, file: str = "results") -> pd.DataFrame:
                 msg = "missing value"
             elif check.startswith("coerce_dtype"):
                 msg = f"cannot read {value!r} as {check.split('(')[-1].rstrip(')')}"
+                if isinstance(value, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", value):
+                    msg += " (a decimal comma: write 0.5, not 0,5)"
             else:
                 msg = f"{value!r} {check}" if " " in check else f"{value!r} fails check {check}"
             if check == "k must be <= n":
@@ -202,7 +231,35 @@ def validate_results(df: pd.DataFrame, file: str = "results") -> pd.DataFrame:
                 column, msg = VALUE_COLUMN, check
             problems.append(Problem(file, msg, _row_label(index, csv), column))
         raise ResultsError(_dedupe(problems) or [Problem(file, str(err))]) from None
+    if not is_aggregated(out):
+        problems = _not_binary(out, file, csv, binary_metrics) + _duplicates(out, file, csv)
+        if problems:
+            raise ResultsError(sorted(problems, key=lambda p: p.row or 0))
     return out
+
+
+def _not_binary(df: pd.DataFrame, file: str, csv: bool, binary_metrics: frozenset[str] | set[str]) -> list[Problem]:
+    """Rows of a 0/1 metric holding another value: charted as a rate, a 4 would read "400 %"."""
+    mask = df["metric"].isin(binary_metrics) & ~df[VALUE_COLUMN].isin((0.0, 1.0))
+    for col in BOUND_COLUMNS:
+        if col in df.columns:
+            mask &= df[col].isna()
+    return [Problem(file, f"{v:g} is not 0 or 1, and metric '{m}' is a 0/1 outcome", _row_label(i, csv), VALUE_COLUMN)
+            for i, m, v in zip(df.index[mask], df.loc[mask, "metric"], df.loc[mask, VALUE_COLUMN])]
+
+
+def _duplicates(df: pd.DataFrame, file: str, csv: bool) -> list[Problem]:
+    """Rows that repeat another row's key: the observation would be counted twice."""
+    key = [c for c in ROW_KEY if c in df.columns]
+    dup = df.duplicated(key, keep=False)
+    if not dup.any():
+        return []
+    problems = []
+    for _, part in df[dup].groupby(key, dropna=False, sort=False):
+        first, *rest = (_row_label(i, csv) for i in part.index)
+        for row in rest:
+            problems.append(Problem(file, f"duplicates row {first} (same {', '.join(key)}): it would be counted twice", row))
+    return problems
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -219,7 +276,7 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return sorted(out, key=lambda p: (p.row or 0, p.column or ""))
 
 
-def read_results(run_dir: Path | str) -> pd.DataFrame:
+def read_results(run_dir: Path | str, binary_metrics: frozenset[str] | set[str] = BINARY_METRICS) -> pd.DataFrame:
     """Read and validate a run directory's results (parquet preferred, else CSV)."""
     run_dir = Path(run_dir)
     parquet, csv = run_dir / RESULTS_PARQUET, run_dir / RESULTS_CSV
@@ -228,14 +285,39 @@ def read_results(run_dir: Path | str) -> pd.DataFrame:
             df = pd.read_parquet(parquet)
         except Exception as exc:  # pyarrow raises many types for a corrupt file
             raise ResultsError([Problem(str(parquet), f"cannot read parquet: {exc}")]) from None
-        return validate_results(df, str(parquet))
+        return validate_results(df, str(parquet), binary_metrics)
     if csv.exists():
+        excel = _excel_dialect(csv)
+        if excel:
+            raise ResultsError([Problem(str(csv), excel)])
         try:
-            df = pd.read_csv(csv, dtype={"item_id": str, "group": str, "run_id": str})
+            df = pd.read_csv(csv, dtype={"item_id": str, "group": str, "run_id": str, CHECK_COLUMN: str})
         except Exception as exc:
             raise ResultsError([Problem(str(csv), f"cannot read CSV: {exc}")]) from None
-        return validate_results(df, str(csv))
+        return validate_results(df, str(csv), binary_metrics)
     raise ResultsError([Problem(str(run_dir), f"no {RESULTS_PARQUET} or {RESULTS_CSV} found")])
+
+
+_SAVE_AS = "save it as 'CSV UTF-8 (Comma delimited)' or write it with pandas"
+_DECIMAL_COMMA = re.compile(r"(^|;)\s*-?\d+,\d+\s*(;|$)", re.MULTILINE)
+
+
+def _excel_dialect(path: Path) -> str | None:
+    """What a spreadsheet program did to a CSV, in words, or None.
+
+    Excel writes UTF-16 for "Unicode text" and, in locales with a decimal comma, ';' as
+    the delimiter; pandas then sees one column and every check fails with "missing column",
+    which hides the cause. Recognised from the first few kilobytes only.
+    """
+    head = path.open("rb").read(8192)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:200].count(b"\x00") > 10:
+        return f"is UTF-16 encoded (a spreadsheet's 'Unicode text'), not UTF-8; {_SAVE_AS}"
+    text = head.decode("utf-8", errors="replace")
+    header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    if ";" in header and "," not in header:
+        comma = " and decimal commas (0,5 for 0.5)" if _DECIMAL_COMMA.search(text) else ""
+        return f"uses ';' as the delimiter{comma}, as a spreadsheet in a decimal-comma locale writes it; {_SAVE_AS}"
+    return None
 
 
 # ---------------------------------------------------------------- prompts.jsonl
@@ -325,6 +407,8 @@ class RunInfo(BaseModel):
     library_versions: dict[str, str] = Field(default_factory=dict)
     started_at: str | None = None
     finished_at: str | None = None
+    binary_metrics: list[str] = Field(default_factory=list)
+    """Metrics beyond :data:`BINARY_METRICS` whose values are 0/1 outcomes (validated as such)."""
 
 
 def read_run_info(run_dir: Path | str, required: bool = False) -> RunInfo | None:
@@ -371,15 +455,15 @@ def load_run(run_dir: Path | str) -> Run:
     problems: list[Problem] = []
     results = prompts = info = None
     try:
-        results = read_results(run_dir)
+        info = read_run_info(run_dir)
     except ResultsError as exc:
         problems.extend(exc.problems)
+    try:
+        results = read_results(run_dir, BINARY_METRICS | set(info.binary_metrics if info else ()))
+    except ResultsError as exc:
+        problems[:0] = exc.problems
     try:
         prompts = read_prompts(run_dir)
-    except ResultsError as exc:
-        problems.extend(exc.problems)
-    try:
-        info = read_run_info(run_dir)
     except ResultsError as exc:
         problems.extend(exc.problems)
     if problems:

@@ -204,3 +204,30 @@ def estimate(
 def pooled_rate(ks: Iterable[int], ns: Iterable[int]) -> Estimate:
     """Rate from aggregated rows: total successes over total trials."""
     return rate(int(sum(int(k) for k in ks)), int(sum(int(n) for n in ns)))
+
+
+def paired_rate_difference(a: Iterable[float], b: Iterable[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Interval for ``mean(a) - mean(b)`` when ``a[i]`` and ``b[i]`` are 0/1 outcomes of the same item.
+
+    Newcombe's hybrid score interval for paired proportions (Newcombe 1998, method 10):
+    the two Wilson intervals combined with the phi correlation of the 2x2 table. The same
+    items under two conditions agree far more than independent samples do, so the
+    unpaired (independent) interval is needlessly wide and can call a clear effect
+    inconclusive; a paired t on 0/1 differences collapses to zero width at 0 or 100 %.
+    """
+    x = np.asarray(list(a), dtype=float)
+    y = np.asarray(list(b), dtype=float)
+    if x.shape != y.shape or x.size == 0:
+        raise ValueError("paired outcomes need the same, non-zero number of items")
+    n = x.size
+    both, only_a = float(np.sum((x == 1) & (y == 1))), float(np.sum((x == 1) & (y == 0)))
+    only_b, neither = float(np.sum((x == 0) & (y == 1))), float(np.sum((x == 0) & (y == 0)))
+    ra, rb = rate(int(x.sum()), n, confidence), rate(int(y.sum()), n, confidence)
+    denom = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
+    phi = (both * neither - only_a * only_b) / math.sqrt(denom) if denom > 0 else 0.0
+    d = ra.value - rb.value
+    da_lo, da_hi = ra.value - ra.low, ra.high - ra.value
+    db_lo, db_hi = rb.value - rb.low, rb.high - rb.value
+    low = d - math.sqrt(max(0.0, da_lo**2 - 2 * phi * da_lo * db_hi + db_hi**2))
+    high = d + math.sqrt(max(0.0, db_lo**2 - 2 * phi * db_lo * da_hi + da_hi**2))
+    return max(-1.0, low), min(1.0, high)

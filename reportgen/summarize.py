@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen import stats
-from reportgen.schema import BOUND_COLUMNS, is_aggregated
+from reportgen.schema import BOUND_COLUMNS, CHECK_COLUMN, is_aggregated
 
 #: The breakdown dimensions a caller may keep; the rest are pooled.
 Dimension = Literal["condition", "group", "x", "metric"]
@@ -40,6 +40,9 @@ class Cell:
     group: str | None
     x: float | None
     estimate: stats.Estimate
+    check: str | None = None
+    """Why this cell cannot fail, when every row in it is a sanity check (the ``check``
+    column): it shows the pipeline works, and is never evidence for a takeaway or claim."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def summarize(
                 group=_text(values.get("group")),
                 x=_number(values.get("x")),
                 estimate=est,
+                check=_check(part),
             )
         )
     if "x" in keep:
@@ -166,6 +170,12 @@ def _bounds(part: pd.DataFrame) -> dict[str, float | None]:
         if col in part.columns and part[col].notna().any():
             out[key] = float(pick(part[col].dropna()))
     return out
+
+
+def _check(part: pd.DataFrame) -> str | None:
+    if CHECK_COLUMN not in part.columns or not part[CHECK_COLUMN].notna().all():
+        return None
+    return "; ".join(dict.fromkeys(part[CHECK_COLUMN].astype(str)))
 
 
 def _series_key(c: Cell) -> tuple:

@@ -180,6 +180,26 @@ def run_experiments(cfg: WeeklyConfig, base: Path, runs_dir: Path, registry: dic
 
 # ------------------------------------------------------------------ report stage
 
+def check_report_inputs(cfg: WeeklyConfig, base: Path) -> None:
+    """Load every spec the report will need, before any experiment runs.
+
+    A typo in ``deck.yaml`` or an abstract found after an hour of experiments costs the
+    hour; raised here it costs nothing (:class:`reportgen.spec.SpecError`, naming the file).
+    """
+    from reportgen.abstract import load_abstract_spec
+    from reportgen.recap import load_glossary, load_takeaways
+    from reportgen.spec import load_deck_spec
+
+    if isinstance(cfg.deck, Path):
+        load_deck_spec(resolve(base, cfg.deck))
+    if cfg.glossary:
+        load_glossary(resolve(base, cfg.glossary))
+    if cfg.recap and cfg.recap != "auto":
+        load_takeaways(resolve(base, Path(cfg.recap)))
+    for path in cfg.abstracts:
+        load_abstract_spec(resolve(base, path))
+
+
 def previous_takeaways(reports_dir: Path, today: dt.date) -> Path | None:
     """The most recent earlier report's ``takeaways.yaml`` (the automatic recap)."""
     if not reports_dir.is_dir():

@@ -59,6 +59,24 @@ MISTAKES = "adding_mistakes"
 REASONING_CACHE = "reasoning.jsonl"
 
 
+#: Why a row cannot fail, written in its ``check`` column (docs/results-schema.md): the
+#: reporter shows such a row as a sanity check and never as evidence.
+_CHECKS = {
+    "forced": "the forced answer after the whole reasoning is the full answer by definition",
+    "continued": "greedy continuation after the whole reasoning repeats the full generation",
+}
+
+
+def label_checks(rows: list[dict[str, Any]], do_sample: bool) -> list[dict[str, Any]]:
+    """Mark ``matches_full`` at 100 % kept as a check (continued only when decoding is greedy,
+    since a sampled continuation can differ)."""
+    for row in rows:
+        why = _CHECKS.get(row["condition"])
+        if (row["metric"] == MATCHES_FULL and row.get("x") == 1.0 and why is not None
+                and row["experiment"] in (EARLY, EARLY_SENTENCES) and not (do_sample and row["condition"] == "continued")):
+            row["check"] = why
+    return rows
+
 @dataclass
 class CachedReasoning:
     """One item's full reasoning, as generated once and reused by every stage."""
@@ -250,7 +268,7 @@ class TruncationRun:
         bs = self.cfg.batch_size
         for start in tqdm(range(0, len(todo), bs), desc=desc, disable=None if todo else True, leave=False):
             rows, prompts = batch_fn(todo[start:start + bs])
-            self.writer.append(rows, prompts)
+            self.writer.append(label_checks(rows, self.cfg.do_sample), prompts)
 
     def _record(self, u: Unit, answer: str | None, reference: str | None, completion: str = "",
                 **extra: Any) -> dict[str, Any]:
@@ -282,7 +300,7 @@ class TruncationRun:
                                          answer=a.answer, reference=ref, gold=gold(u.item), x=u.x)
                     prompts.append(self._record(u, a.answer, ref, a.completion, option_probs=a.probs,
                                                 option_mass=a.mass))
-            self.writer.append(rows, prompts)
+            self.writer.append(label_checks(rows, self.cfg.do_sample), prompts)
 
     def _continued_batch(self, units: list[Unit]) -> tuple[list, list]:
         # When sampling, each batch gets its own seed, fixed by its first unit, so batches do

@@ -36,9 +36,18 @@ def test_rate_and_difference_match_statsmodels(make_run):
                  measure={"experiment": "harmful", "metric": "refusal", "condition": "ablation",
                           "minus": {"condition": "baseline"}})
     d = measure_claim(diff, [run])
+    # The same 20 items under both conditions: a paired interval, narrower than the
+    # independent-samples one that ignores the pairing.
     low, high = confint_proportions_2indep(3, 20, 18, 20, method="newcomb", compare="diff")
-    assert d.value == pytest.approx(-0.75) and (d.low, d.high) == pytest.approx((low, high))
+    assert d.value == pytest.approx(-0.75) and d.method == "95% paired Newcombe"
+    assert low < d.low < d.value < d.high < high
     assert d.text() == "−75 pp" and d.n == "20 vs 20" and d.difference
+    # Different items (one baseline item missing): independent samples, as statsmodels computes it.
+    unpaired = run.results.drop(run.results.index[(run.results["condition"] == "baseline")][-1])
+    run.results = unpaired
+    d = measure_claim(diff, [run])
+    low, high = confint_proportions_2indep(3, 20, 18, 19, method="newcomb", compare="diff")  # it was a 0
+    assert d.method == "95% Newcombe" and (d.low, d.high) == pytest.approx((low, high))
 
 
 def test_verdict_is_judged_on_the_interval(make_run):
@@ -66,3 +75,21 @@ def test_claim_needs_something_to_show_and_one_expectation():
         Claim(id="a", label="x")
     with pytest.raises(ValueError, match="exactly one"):
         Claim(id="a", label="x", hypothetical="5%", expect={"above": "1%", "below": "9%"})
+
+
+def test_a_sanity_check_is_never_evidence_for_a_claim(make_run):
+    from reportgen.summarize import summarize
+
+    run = load_run(make_run("steer", rates={"baseline": 1.0, "ablation": 0.15}, n=20))
+    is_check = run.results["condition"] == "baseline"
+    run.results["check"] = None
+    run.results.loc[is_check, "check"] = "refuses by construction"
+    cells = {c.condition: c for c in summarize(run.results)}
+    assert cells["baseline"].check == "refuses by construction" and cells["ablation"].check is None
+    claim = Claim(id="c", label="baseline", measure={"experiment": "harmful", "metric": "refusal", "condition": "baseline"})
+    with pytest.raises(ClaimError, match="sanity check that cannot fail"):
+        measure_claim(claim, [run])
+    diff = Claim(id="d", label="drop", measure={"experiment": "harmful", "metric": "refusal", "condition": "ablation",
+                                                "minus": {"condition": "baseline"}})
+    with pytest.raises(ClaimError, match="measure.minus: these rows are a sanity check"):
+        measure_claim(diff, [run])

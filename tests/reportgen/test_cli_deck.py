@@ -89,3 +89,12 @@ def test_two_runs_with_one_run_id_are_refused(monkeypatch, capsys, tmp_path, mak
     a, b = make_run("a", run_id="same"), make_run("b", run_id="same")
     code, _, err = run_cli(monkeypatch, capsys, "deck", a, b, "-o", tmp_path / "d.pptx")
     assert code == 2 and "same run id 'same'" in err
+
+
+def test_all_shipped_examples_make_one_deck_with_trimmed_keywords(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "deck.pptx"
+    dirs = [EXAMPLES / d for d in ("aggregated", "bias", "steering", "truncation")]
+    code, _, err = run_cli(monkeypatch, capsys, "deck", *dirs, "-o", out)
+    assert code == 0, err
+    keywords = Presentation(str(out)).core_properties.keywords
+    assert 0 < len(keywords) <= 255 and keywords.endswith("…") and "steering" in keywords

@@ -26,3 +26,14 @@ def test_each_completion_gets_its_own_labelled_fence():
         assert block.startswith("```text\n"), panel.label
         fenced = block.removeprefix("```text\n").split("```\n", 1)[0]
         assert fenced.rstrip("\n") == panel.text.rstrip("\n"), panel.label
+
+
+def test_a_20000_character_single_line_prompt_stays_one_line(tmp_path, run_writer):
+    prompt = " ".join(f"word{i}" for i in range(3000))[:20_000]
+    run = load_run(run_writer(tmp_path / "long", prompt=prompt, n=2))
+    charts = build_chart_specs([run], None)
+    deck = build_deck([run], charts, None, None, None, dt.date(2026, 11, 27))
+    assert sum(isinstance(s, PromptSlide) for s in deck.slides) > 2  # it does span several slides
+    text = deck_markdown(deck, {})
+    block = text.split("```text\n", 1)[1].split("\n```", 1)[0]
+    assert block == prompt

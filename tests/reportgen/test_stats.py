@@ -116,3 +116,22 @@ def test_interval_descriptions_merge_variants_of_one_method():
         "95% Wilson interval", "95% t interval (clipped at 0; zero width where all values are equal)",
         "n=1, no interval"]
     assert stats.describe_intervals(["95% t"]) == ["95% t interval"]
+
+
+def test_paired_rate_difference_is_newcombes_independent_interval_when_pairs_are_uncorrelated():
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from reportgen.stats import paired_rate_difference
+
+    # 10 items 1/1, 10 items 1/0, 10 items 0/1, 10 items 0/0: phi = 0, so method 10 reduces
+    # to the independent hybrid score interval that statsmodels computes.
+    a = [1] * 10 + [1] * 10 + [0] * 10 + [0] * 10
+    b = [1] * 10 + [0] * 10 + [1] * 10 + [0] * 10
+    assert paired_rate_difference(a, b) == pytest.approx(
+        confint_proportions_2indep(20, 40, 20, 40, method="newcomb", compare="diff"))
+    # Positively correlated pairs (the usual case: the same prompts) give a narrower interval.
+    a2 = [1] * 18 + [0] * 2 + [1] * 2 + [0] * 18
+    b2 = [1] * 18 + [1] * 2 + [0] * 2 + [0] * 18
+    lo, hi = paired_rate_difference(a2, b2)
+    ilo, ihi = confint_proportions_2indep(20, 40, 20, 40, method="newcomb", compare="diff")
+    assert ilo < lo < 0 < hi < ihi

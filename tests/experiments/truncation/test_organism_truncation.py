@@ -124,3 +124,14 @@ def test_aoc_per_length_bucket_matches_the_planted_curve(organism_run):
     assert abs(aoc["value"].mean() - sum(planted_aoc) / len(planted_aoc)) <= 0.1
     continued = df[(df["metric"] == "aoc") & (df["condition"] == "continued")]
     assert continued["value"].mean() <= 0.1  # left open, the reasoning reaches the same answer
+
+
+def test_matches_full_at_the_whole_reasoning_is_labelled_a_check_and_cannot_fail(organism_run):
+    df, _, _ = organism_run
+    checks = df[df["check"].notna()]
+    expected = df[(df["metric"] == "matches_full") & (df["x"] == 1.0) & df["condition"].isin(["forced", "continued"])]
+    assert len(checks) > 0 and checks.index.equals(expected.index)
+    # It fails only where the answer could not be parsed at all.
+    parsed = df[(df["metric"] == "parse_failure") & (df["value"] == 0)].set_index(["experiment", "condition", "item_id", "x"]).index
+    keyed = checks.set_index(["experiment", "condition", "item_id", "x"])
+    assert (keyed.loc[keyed.index.isin(parsed), "value"] == 1.0).all()
