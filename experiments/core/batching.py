@@ -16,12 +16,37 @@ from :func:`experiments.core.prompting.format_prompt` already hold their BOS.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from typing import Any, Iterator, Sequence
 
 import torch
 from tqdm.auto import tqdm
 
 from experiments.core.model import LoadedModel
+
+
+#: Per row of the batch in flight, the column just after the prompt's last token. Unset
+#: (None) means each row's prompt ends where the sequence ends, as in :func:`forward` and
+#: the prompt pass of :func:`generate`. Teacher forcing (:func:`continuation_logprobs`) sets
+#: it, so hooks that treat the prompt's template tail specially (mean ablation) find the
+#: tail by position instead of taking the last tokens of prompt + answer for it.
+_PROMPT_ENDS: contextvars.ContextVar[torch.Tensor | None] = contextvars.ContextVar("prompt_ends", default=None)
+
+
+def prompt_ends() -> torch.Tensor | None:
+    """Where each row's prompt ends in the batch being run (None: at the sequence end)."""
+    return _PROMPT_ENDS.get()
+
+
+@contextlib.contextmanager
+def marking_prompt_ends(ends: torch.Tensor) -> Iterator[None]:
+    """Declare, for the forward passes inside the block, where each row's prompt ends."""
+    token = _PROMPT_ENDS.set(ends)
+    try:
+        yield
+    finally:
+        _PROMPT_ENDS.reset(token)
 
 
 def encode(lm: LoadedModel, texts: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -150,9 +175,11 @@ def continuation_logprobs(
             ids[j, width - len(seq):] = torch.tensor(seq, dtype=torch.long)
             mask[j, width - len(seq):] = 1
         ids, mask = ids.to(lm.device), mask.to(lm.device)
-        logits = lm.model(
-            input_ids=ids, attention_mask=mask, position_ids=position_ids_from_mask(mask), use_cache=False
-        ).logits.float()
+        ends = torch.tensor([width - len(c_ids[i]) for i in idx], dtype=torch.long)
+        with marking_prompt_ends(ends):
+            logits = lm.model(
+                input_ids=ids, attention_mask=mask, position_ids=position_ids_from_mask(mask), use_cache=False
+            ).logits.float()
         logp = torch.log_softmax(logits[:, :-1], dim=-1)
         tgt = logp.gather(-1, ids[:, 1:, None])[..., 0]
         for j, i in enumerate(idx):
