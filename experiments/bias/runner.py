@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from experiments.bias.agreement import check_agreement
 from experiments.bias.articulation import Factor, Judgement, judge_rules
-from experiments.bias.attribute_items import attribute_setup
+from experiments.bias.attribute_items import attribute_setup, flip_policy
 from experiments.bias.config import BiasConfig
 from experiments.bias.counterfactuals import (
     Counterfactual,
@@ -202,6 +202,7 @@ class BiasRunner:
     def run_attributes(self) -> None:
         sec = self.cfg.attribute
         items, specs, keywords = attribute_setup(sec, self.cfg.seed)
+        self.writer.update_info(attribute_flips={name: flip_policy(spec) for name, spec in specs.items()})
         cfs = counterfactuals(items, specs, self.cfg.seed)
         by_item: dict[str, list[Counterfactual]] = {}
         for cf in cfs:
@@ -283,6 +284,7 @@ class BiasRunner:
                 **base, "experiment": "attribute", "condition": "flipped", "prompt": prompt, "completion": fo,
                 "parsed_answer": fd, "prompt_format": self.cfg.prompt_format, "attribute": cf.attribute,
                 "original_value": cf.before, "flipped_value": cf.after, "highlight": cf.after,
+                "flip_policy": flip_policy(specs[cf.attribute]),
                 "protected": specs[cf.attribute].protected,
                 "reference_condition": "original", "reference_prompt": orig_prompts[oid],
                 "reference_completion": orig_out[oid], "reference_answer": orig_dec[oid], "changed": oc.changed,
@@ -304,6 +306,7 @@ class BiasRunner:
                     "prompt": fprompt if fprompt is not None else prompt, "completion": fdec or "", "parsed_answer": fdec,
                     "prompt_format": self.cfg.prompt_format, "attribute": cf.attribute,
                     "original_value": cf.before, "flipped_value": cf.after, "highlight": cf.after,
+                    "flip_policy": flip_policy(specs[cf.attribute]),
                     "reference_answer": orig_dec[oid], "changed": fo_oc.changed,
                 })
         self.writer.append(rows, recs)

@@ -113,6 +113,21 @@ def test_interrupted_run_resumes_without_duplicates(tiny_random_lm, tiny_run, tm
     assert len(load_run(out).prompts) == len(load_run(tiny_run[0]).prompts)
 
 
+def test_flip_policy_is_recorded_in_run_json_and_every_counterfactual(tiny_run, tiny_random_lm, tmp_path):
+    """A targeted flip is a design choice the slides must state: run.json and each prompt
+    record name every attribute's policy (issue 13 item 3)."""
+    out, _ = tiny_run
+    assert json.loads((out / "run.json").read_text())["attribute_flips"] == {
+        "who": "neutral: another value at random", "what": "neutral: another value at random"}
+    cfg = tiny_config(cue={"enabled": False}, attribute={**tiny_config().attribute.model_dump(),
+                                                         "flip_toward": {"what": "bomb"}})
+    run_bias(cfg, tmp_path / "aimed", lm=tiny_random_lm)
+    flips = json.loads((tmp_path / "aimed" / "run.json").read_text())["attribute_flips"]
+    assert flips["what"].startswith("targeted: toward bomb") and flips["who"].startswith("neutral")
+    recs = [p for p in load_run(tmp_path / "aimed").prompts if p.experiment == "attribute"]
+    assert recs and all(p.model_extra["flip_policy"] == flips[p.group] for p in recs)
+
+
 def _completions(run_dir) -> dict:
     return {(r.experiment, r.condition, r.group, r.item_id): r.completion for r in load_run(run_dir).prompts}
 
