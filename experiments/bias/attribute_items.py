@@ -19,7 +19,8 @@ def organism_attribute_specs() -> dict[str, AttributeSpec]:
 
     The organism's attribute lists only, never its planted answers: a runner that aimed its
     flips at the planted nationality would measure what it was told (24/48 changed decisions
-    instead of 4/48 under the neutral policy). Aiming is ``attribute.flip_toward``, explicitly.
+    instead of 10/48 under the neutral policy, default seed). Aiming is explicit:
+    ``attribute.flip_toward``.
     """
     from experiments.organism.tasks import ATTRIBUTES, PROTECTED_ATTRIBUTES
 
