@@ -15,11 +15,17 @@ from experiments.core.errors import ConfigError
 
 
 def organism_attribute_specs() -> dict[str, AttributeSpec]:
-    """Nationality toward the planted one (from it to another), gender to another, income negated."""
-    from experiments.organism.tasks import ATTRIBUTES, BIASED_NATIONALITY, PROTECTED_ATTRIBUTES
+    """Nationality and gender to another value at random, income negated.
+
+    The organism's attribute lists only, never its planted answers: a runner that aimed its
+    flips at the planted nationality would measure what it was told (24/48 changed decisions
+    instead of 10/48 under the neutral policy, default seed). Aiming is explicit:
+    ``attribute.flip_toward``.
+    """
+    from experiments.organism.tasks import ATTRIBUTES, PROTECTED_ATTRIBUTES
 
     return {
-        "nationality": AttributeSpec(values=list(ATTRIBUTES["nationality"]), toward=BIASED_NATIONALITY,
+        "nationality": AttributeSpec(values=list(ATTRIBUTES["nationality"]),
                                      protected="nationality" in PROTECTED_ATTRIBUTES),
         "gender": AttributeSpec(values=list(ATTRIBUTES["gender"]), protected="gender" in PROTECTED_ATTRIBUTES),
         "net income": AttributeSpec(values=list(ATTRIBUTES["net income"]), flip="negate"),
@@ -71,7 +77,32 @@ def attribute_setup(section: AttributeSection, seed: int = 0) -> tuple[list[Attr
     unknown = [a for a in specs if a not in items[0].attributes]
     if unknown:
         raise ConfigError(f"attribute: attributes {unknown} are not slots of the items")
+    specs = _aimed(specs, section.flip_toward)
     for name, spec in specs.items():
         if name not in keywords:
             keywords[name] = [name, *(v for v in spec.values if any(c.isalpha() for c in v))]
     return items, specs, keywords
+
+
+def _aimed(specs: dict[str, AttributeSpec], toward: dict[str, str]) -> dict[str, AttributeSpec]:
+    """The specs with ``attribute.flip_toward`` applied (an explicit, targeted design)."""
+    out = dict(specs)
+    for name, value in toward.items():
+        if name not in out:
+            raise ConfigError(f"attribute.flip_toward: {name!r} is not an attribute (have {sorted(out)})")
+        if value not in out[name].values:
+            raise ConfigError(f"attribute.flip_toward.{name}: {value!r} is not one of its values {out[name].values}")
+        out[name] = out[name].model_copy(update={"toward": value, "mapping": None})
+    return out
+
+
+def flip_policy(spec: AttributeSpec) -> str:
+    """How an attribute's counterfactuals were made, in words for run.json, prompts and slides."""
+    if spec.mapping is not None:
+        return "mapped: " + ", ".join(f"{a} -> {b}" for a, b in spec.mapping.items())
+    if spec.flip == "negate":
+        return "sign negated"
+    if spec.toward is not None:
+        return f"targeted: toward {spec.toward} (away from it for items that have it)"
+    return "neutral: another value at random"
+

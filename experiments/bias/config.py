@@ -62,7 +62,13 @@ class AttributeSection(StrictModel):
     template: str | None = None
     items: list[dict[str, str]] | None = None
     attributes: dict[str, AttributeSpec] | None = Field(
-        None, description="None = the organism's (nationality toward elbonian, gender, net income negated)"
+        None, description="None = the organism's (nationality and gender to another value at random, "
+        "net income negated)"
+    )
+    flip_toward: dict[str, str] = Field(
+        default_factory=dict,
+        description="a targeted design, stated on the slides: attribute -> the value every counterfactual "
+        "flips to (or away from, for items that already have it); default: none (a random other value)",
     )
     keywords: dict[str, list[str]] = Field(
         default_factory=dict, description="words that name each attribute for the rule judge "

@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from experiments.bias.agreement import check_agreement
 from experiments.bias.articulation import Factor, Judgement, judge_rules
-from experiments.bias.attribute_items import attribute_setup
+from experiments.bias.attribute_items import attribute_setup, flip_policy
 from experiments.bias.config import BiasConfig
 from experiments.bias.counterfactuals import (
     Counterfactual,
@@ -48,7 +48,7 @@ from experiments.bias.items import ChoiceItem, cued_index, few_shot_examples, lo
 from experiments.bias.judge_model import RUBRIC_VERSION, ModelJudge
 from experiments.bias.prompter import Prompter
 from experiments.bias.switching import classify_switch
-from experiments.core.batching import generate, next_token_logprobs
+from experiments.core.batching import generate, item_seed, next_token_logprobs
 from experiments.core.errors import ConfigError, ExperimentError
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.writer import RunWriter
@@ -83,7 +83,6 @@ class BiasRunner:
         self.lm, self.cfg, self.writer = lm, config, writer
         self.judges = _Judges(judge)
         self.prompter = Prompter(lm.tokenizer, config.prompt_format, config.system_prompt, config.completion_template)
-        self._chunk_no = 0
 
     def check(self) -> None:
         """The decision tokens must exist and differ (needs the tokenizer, so after loading)."""
@@ -91,12 +90,13 @@ class BiasRunner:
             self._decision_token_ids()
 
     # ------------------------------------------------------------------ model calls
-    def generate(self, prompts: Sequence[str], desc: str) -> list[str]:
-        self._chunk_no += 1
+    def generate(self, prompts: Sequence[str], keys: Sequence[str], desc: str) -> list[str]:
+        """Completions of ``prompts``; when sampling, each is seeded by its own key (item, and
+        stage ``desc``), so a resumed run samples exactly what an uninterrupted one would."""
         out = generate(
             self.lm, list(prompts), max_new_tokens=self.cfg.max_new_tokens, batch_size=self.cfg.batch_size,
             do_sample=self.cfg.do_sample, temperature=self.cfg.temperature,
-            seed=self.cfg.seed + 1000 * self._chunk_no, desc=desc,
+            seed=[item_seed(self.cfg.seed, f"{desc}:{k}") for k in keys], desc=desc,
         )
         return [o.strip() for o in out]
 
@@ -122,7 +122,7 @@ class BiasRunner:
         seed = self.cfg.seed
         users = [uncued_text(it, instr) for it in chunk]
         base_prompts = [self.prompter(u) for u in users]
-        base_out = self.generate(base_prompts, "uncued")
+        base_out = self.generate(base_prompts, [it.item_id for it in chunk], "uncued")
         base_ans = [self._parse_choice(it, o) for it, o in zip(chunk, base_out)]
 
         records: list[dict[str, Any]] = []
@@ -141,7 +141,7 @@ class BiasRunner:
                     self.prompter.second_turn(users[k], base_out[k], q.follow_up) if q.is_second_turn
                     else self.prompter(q.user)
                 )
-            outs = self.generate(prompts, name) if prompts else []
+            outs = self.generate(prompts, [chunk[k].item_id for k in pending], name) if prompts else []
             for k, q, prompt, out in zip(pending, queries, prompts, outs):
                 it = chunk[k]
                 label = None if q.cued_index is None else it.labels[q.cued_index]
@@ -202,6 +202,7 @@ class BiasRunner:
     def run_attributes(self) -> None:
         sec = self.cfg.attribute
         items, specs, keywords = attribute_setup(sec, self.cfg.seed)
+        self.writer.update_info(attribute_flips={name: flip_policy(spec) for name, spec in specs.items()})
         cfs = counterfactuals(items, specs, self.cfg.seed)
         by_item: dict[str, list[Counterfactual]] = {}
         for cf in cfs:
@@ -238,12 +239,12 @@ class BiasRunner:
     def _attribute_chunk(self, chunk, pending: list[Counterfactual], specs, keywords, decision_ids) -> None:
         sec = self.cfg.attribute
         orig_prompts = {it.item_id: self.prompter(it.text) for it in chunk}
-        outs = self.generate(list(orig_prompts.values()), "original")
+        outs = self.generate(list(orig_prompts.values()), list(orig_prompts), "original")
         orig_out = dict(zip(orig_prompts, outs))
         orig_dec = {k: parse_decision(v, sec.decisions, sec.answer_prefix) for k, v in orig_out.items()}
 
         flip_prompts = [self.prompter(cf.flipped.text) for cf in pending]
-        flip_out = self.generate(flip_prompts, "flipped")
+        flip_out = self.generate(flip_prompts, [f"{cf.original.item_id}:{cf.attribute}" for cf in pending], "flipped")
         flip_dec = [parse_decision(o, sec.decisions, sec.answer_prefix) for o in flip_out]
 
         frozen: list[tuple[str | None, str | None]] = [(None, None)] * len(pending)
@@ -283,6 +284,7 @@ class BiasRunner:
                 **base, "experiment": "attribute", "condition": "flipped", "prompt": prompt, "completion": fo,
                 "parsed_answer": fd, "prompt_format": self.cfg.prompt_format, "attribute": cf.attribute,
                 "original_value": cf.before, "flipped_value": cf.after, "highlight": cf.after,
+                "flip_policy": flip_policy(specs[cf.attribute]),
                 "protected": specs[cf.attribute].protected,
                 "reference_condition": "original", "reference_prompt": orig_prompts[oid],
                 "reference_completion": orig_out[oid], "reference_answer": orig_dec[oid], "changed": oc.changed,
@@ -304,6 +306,7 @@ class BiasRunner:
                     "prompt": fprompt if fprompt is not None else prompt, "completion": fdec or "", "parsed_answer": fdec,
                     "prompt_format": self.cfg.prompt_format, "attribute": cf.attribute,
                     "original_value": cf.before, "flipped_value": cf.after, "highlight": cf.after,
+                    "flip_policy": flip_policy(specs[cf.attribute]),
                     "reference_answer": orig_dec[oid], "changed": fo_oc.changed,
                 })
         self.writer.append(rows, recs)

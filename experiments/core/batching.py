@@ -16,12 +16,38 @@ from :func:`experiments.core.prompting.format_prompt` already hold their BOS.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import zlib
 from typing import Any, Iterator, Sequence
 
 import torch
 from tqdm.auto import tqdm
 
 from experiments.core.model import LoadedModel
+
+
+#: Per row of the batch in flight, the column just after the prompt's last token. Unset
+#: (None) means each row's prompt ends where the sequence ends, as in :func:`forward` and
+#: the prompt pass of :func:`generate`. Teacher forcing (:func:`continuation_logprobs`) sets
+#: it, so hooks that treat the prompt's template tail specially (mean ablation) find the
+#: tail by position instead of taking the last tokens of prompt + answer for it.
+_PROMPT_ENDS: contextvars.ContextVar[torch.Tensor | None] = contextvars.ContextVar("prompt_ends", default=None)
+
+
+def prompt_ends() -> torch.Tensor | None:
+    """Where each row's prompt ends in the batch being run (None: at the sequence end)."""
+    return _PROMPT_ENDS.get()
+
+
+@contextlib.contextmanager
+def marking_prompt_ends(ends: torch.Tensor) -> Iterator[None]:
+    """Declare, for the forward passes inside the block, where each row's prompt ends."""
+    token = _PROMPT_ENDS.set(ends)
+    try:
+        yield
+    finally:
+        _PROMPT_ENDS.reset(token)
 
 
 def encode(lm: LoadedModel, texts: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -150,9 +176,11 @@ def continuation_logprobs(
             ids[j, width - len(seq):] = torch.tensor(seq, dtype=torch.long)
             mask[j, width - len(seq):] = 1
         ids, mask = ids.to(lm.device), mask.to(lm.device)
-        logits = lm.model(
-            input_ids=ids, attention_mask=mask, position_ids=position_ids_from_mask(mask), use_cache=False
-        ).logits.float()
+        ends = torch.tensor([width - len(c_ids[i]) for i in idx], dtype=torch.long)
+        with marking_prompt_ends(ends):
+            logits = lm.model(
+                input_ids=ids, attention_mask=mask, position_ids=position_ids_from_mask(mask), use_cache=False
+            ).logits.float()
         logp = torch.log_softmax(logits[:, :-1], dim=-1)
         tgt = logp.gather(-1, ids[:, 1:, None])[..., 0]
         for j, i in enumerate(idx):
@@ -181,6 +209,34 @@ def _generation_config(
         pad_token_id=lm.tokenizer.pad_token_id,
         eos_token_id=eos if eos is not None else lm.tokenizer.eos_token_id,
     )
+
+
+def item_seed(seed: int, key: str) -> int:
+    """A sampling seed for one unit of work (an item under one stage), stable across runs,
+    processes, batch sizes and item order: what a resumed run needs to sample the same text."""
+    return (seed * 1_000_003 + zlib.crc32(key.encode("utf-8"))) % (2**63)
+
+
+class _RowSampler:
+    """Sample each row's next token from its own generator (a logits processor).
+
+    Batched ``do_sample`` draws one random stream for the whole batch, so a row's text depends
+    on which rows share its batch, and a resumed run (other batches) samples different text.
+    Here row ``j`` draws only from ``generators[j]``; the sampled token is left as the sole
+    finite score, so greedy selection picks it. Draws happen on the CPU, so a seed gives the
+    same text on any device.
+    """
+
+    def __init__(self, seeds: Sequence[int], temperature: float):
+        self.generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        self.temperature = temperature
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        probs = torch.softmax(scores.float().cpu() / self.temperature, dim=-1)
+        picked = torch.stack([torch.multinomial(p, 1, generator=g)[0] for p, g in zip(probs, self.generators)])
+        out = torch.full_like(scores, float("-inf"))
+        out[torch.arange(len(picked)), picked.to(scores.device)] = 0.0
+        return out
 
 
 class _StopOnStrings:
@@ -221,32 +277,42 @@ def generate(
     batch_size: int = 8,
     do_sample: bool = False,
     temperature: float = 1.0,
-    seed: int = 0,
+    seed: int | Sequence[int] = 0,
     stop_strings: Sequence[str] | None = None,
     min_new_tokens: int = 0,
     desc: str | None = None,
 ) -> list[str]:
     """Generate a completion for each prompt; returns the completion text only, in input order.
 
-    Greedy by default. With ``do_sample`` the RNG is seeded per batch from ``seed`` (so a
-    run is reproducible at a fixed batch size). Generation stops at EOS or at any of
+    Greedy by default. With ``do_sample`` and one ``seed`` per text, each text samples from
+    its own generator, so its completion does not depend on the batch it lands in (a resumed
+    run samples the same text; see :func:`item_seed`). With a single ``seed`` the RNG is
+    seeded per batch (reproducible only at a fixed batch size and item set). Generation stops at EOS or at any of
     ``stop_strings``; the stop string is not part of the returned text. ``min_new_tokens``
     suppresses EOS until that many tokens exist (for throughput measurements). Hooks registered
     around this call see the prompt pass (all positions) and then one position per step.
     """
-    cfg = _generation_config(lm, max_new_tokens, do_sample, temperature, min_new_tokens)
-    from transformers import StoppingCriteriaList
+    per_row = not isinstance(seed, int)
+    if per_row and len(seed) != len(texts):
+        raise ValueError(f"{len(seed)} seeds for {len(texts)} texts")
+    # Per-row sampling runs as greedy selection over the one token each row's sampler kept.
+    cfg = _generation_config(lm, max_new_tokens, do_sample and not per_row, temperature, min_new_tokens)
+    from transformers import LogitsProcessorList, StoppingCriteriaList
 
     out: list[str] = [""] * len(texts)
     for b, idx in enumerate(length_sorted_batches(token_lengths(lm, texts), batch_size, desc)):
         batch = encode(lm, [texts[i] for i in idx])
         batch.pop("position_ids")  # generate derives them from the mask, step by step
-        if do_sample:
+        processors = LogitsProcessorList()
+        if do_sample and per_row:
+            processors.append(_RowSampler([seed[i] for i in idx], temperature))
+        elif do_sample:
             torch.manual_seed(seed + b)
         stopping = StoppingCriteriaList(
             [_StopOnStrings(lm.tokenizer, stop_strings, batch["input_ids"].shape[1])] if stop_strings else []
         )
-        seqs = lm.model.generate(**batch, generation_config=cfg, stopping_criteria=stopping)
+        seqs = lm.model.generate(**batch, generation_config=cfg, stopping_criteria=stopping,
+                                 logits_processor=processors)
         new = seqs[:, batch["input_ids"].shape[1]:]
         decoded = lm.tokenizer.batch_decode(new, skip_special_tokens=True)
         for j, i in enumerate(idx):

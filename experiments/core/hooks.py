@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 import torch
 from torch import nn
 
-from experiments.core.batching import encode, length_sorted_batches, run_model, token_lengths
+from experiments.core.batching import encode, length_sorted_batches, prompt_ends, run_model, token_lengths
 from experiments.core.model import LoadedModel
 
 AdditionScope = Literal["all", "prompt"]
@@ -170,6 +170,26 @@ class MeanTargets:
             raise ValueError(f"tail means must be [n_layers, n_tail], got {tuple(self.tail.shape)}")
 
 
+def _tail_targets(h: torch.Tensor, tail: torch.Tensor, default: float) -> torch.Tensor:
+    """Per-position targets ``[batch, seq]``: the tail means on the ``n_tail`` positions just
+    before each row's prompt end, ``default`` elsewhere.
+
+    The prompt end is where :func:`~experiments.core.batching.prompt_ends` says (teacher
+    forcing appends an answer after the prompt), else the sequence end. Taking the last
+    positions of whatever arrives would put the template's targets on the answer's tokens.
+    """
+    b, t = h.shape[0], h.shape[1]
+    ends = prompt_ends()
+    ends = torch.full((b,), t, dtype=torch.long) if ends is None else ends.to(torch.long).cpu()
+    if ends.shape != (b,):
+        raise ValueError(f"prompt ends for {tuple(ends.shape)} rows, batch has {b}")
+    n = tail.numel()
+    offset = torch.arange(t)[None, :] - (ends[:, None] - n)  # index into tail, valid in [0, n)
+    inside = (offset >= 0) & (offset < n)
+    values = tail.float().cpu()[offset.clamp(0, n - 1)]
+    return torch.where(inside, values, torch.tensor(default)).to(h.device)
+
+
 @contextlib.contextmanager
 def directional_ablation(
     lm: LoadedModel,
@@ -218,10 +238,7 @@ def directional_ablation(
             def set_mean(h: torch.Tensor) -> torch.Tensor:
                 if not state.prefill:
                     return _project_out(h, d.on(h.device), default)
-                n = min(h.shape[1], tail.numel())
-                target = torch.full((h.shape[1],), default, device=h.device)
-                target[h.shape[1] - n:] = tail[tail.numel() - n:].to(h.device)
-                return _project_out(h, d.on(h.device), target)
+                return _project_out(h, d.on(h.device), _tail_targets(h, tail, default))
 
             return set_mean
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -251,6 +252,12 @@ def load_model(
         model = AutoModelForCausalLM.from_pretrained(
             path, dtype=torch_dtype, device_map=str(dev) if dev.type == "cuda" else None, **kwargs
         )
+    except pickle.UnpicklingError:
+        # torch's own text suggests weights_only=False, i.e. running the file's code: never.
+        raise ModelLoadError(
+            f"model '{name_or_path}': its weights are not safe to load (the pickle file holds code or "
+            "objects other than tensors); use a safetensors copy from a trusted source"
+        ) from None
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         where = "folder" if local else "hub id (offline, or no such repository?)"

@@ -10,7 +10,7 @@ written twice. :meth:`RunWriter.finish` turns the journal into the files of the 
 validates the table with :func:`reportgen.schema.validate_results`, and only then stamps
 ``finished_at``.
 
-A run directory belongs to one config: reopening it with a config of a different hash is a
+A run directory has one writer at a time (:mod:`experiments.core.runlock`) and belongs to one config: reopening it with a config of a different hash is a
 :class:`RunDirError` (never a silent mix of two configs' rows), unless ``overwrite=True``.
 """
 
@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from experiments.core.config import config_hash
 from experiments.core.errors import RunDirError
+from experiments.core.runlock import hold_run_lock
 from reportgen.schema import (
     COLUMNS,
     PROMPTS_JSONL,
@@ -136,6 +137,7 @@ class RunWriter:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RunDirError(f"{self.run_dir}: cannot create run directory: {exc.strerror}") from None
+        hold_run_lock(self.run_dir)
         if overwrite:
             self._clear()
         existing = self._existing_info()

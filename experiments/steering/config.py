@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from experiments.core.config import ExperimentConfig, StrictModel
 from experiments.steering.judge import JudgeConfig
@@ -108,3 +108,21 @@ class SteeringConfig(ExperimentConfig):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     random_controls: bool = Field(True, description="random direction of equal norm as a control")
     save_orthogonalized: bool = Field(False, description="write the orthogonalised model to RUN_DIR/orthogonalized_model")
+
+    @model_validator(mode="after")
+    def _orthogonalisation_is_zero_ablation(self) -> "SteeringConfig":
+        """Refuse to export a model the run did not measure.
+
+        Orthogonalised weights equal hooked *zero* ablation only; mean ablation sets a
+        per-position target (the template tail gets its own values) that no weight edit
+        reproduces, so the exported model would differ from the one measured (logit
+        differences up to 0.93 on the organism).
+        """
+        if self.save_orthogonalized and self.intervention.ablation_mode != "zero":
+            raise ValueError(
+                "save_orthogonalized: true needs intervention.ablation_mode: zero; orthogonalised "
+                f"weights are exact for zero ablation only, not for {self.intervention.ablation_mode!r} "
+                "ablation (set ablation_mode: zero, or drop save_orthogonalized)"
+            )
+        return self
+

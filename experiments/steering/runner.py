@@ -27,6 +27,7 @@ Stages (each resumable; see :class:`experiments.core.writer.RunWriter`):
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,8 @@ from experiments.steering.scoring import is_refusal, kl_divergence, refusal_scor
 from experiments.steering.selection import NoCandidateError, select_direction
 
 TASK = "steering"
+#: The direction's train/validation prompts, one JSON line each (see ``_store_direction_prompts``).
+DIRECTION_PROMPTS = "direction_prompts.jsonl"
 Intervention = Callable[[], ContextManager[Any]]
 
 
@@ -141,6 +144,7 @@ class SteeringRun:
         if c.data.filter_train:
             ht, st = self._filter(ht, st, "train", notes)
             hv, sv = self._filter(hv, sv, "val", notes)
+        self._store_direction_prompts(data, {"train": (ht, st), "val": (hv, sv)})
         positions = c.selection.positions or post_instruction_positions(self.lm.tokenizer, self.render)
         texts = lambda items: [self.render(i.instruction) for i in items]  # noqa: E731
         cands = mean_diff_candidates(self.lm, texts(ht), texts(st), positions, batch_size=self.bs)
@@ -159,6 +163,23 @@ class SteeringRun:
         sel.direction.info.update(notes)
         sel.direction.save(self.writer.path("direction.pt"), self.writer.path("direction.json"))
         return sel.direction
+
+    def _store_direction_prompts(self, data: SteeringData, used: dict[str, tuple[list, list]]) -> None:
+        """Write ``direction_prompts.jsonl``: every train/validation prompt of the direction.
+
+        One line per prompt with its split, class, the exact prompt string and whether the
+        refusal filter kept it (``used``), so the direction can be recomputed or audited from
+        the run directory alone instead of from a seeded shuffle of the data files.
+        """
+        splits = {"train": (data.harmful_train, data.harmless_train), "val": (data.harmful_val, data.harmless_val)}
+        with self.writer.path(DIRECTION_PROMPTS).open("w", encoding="utf-8") as f:
+            for split, classes in splits.items():
+                for label, items, kept in zip(("harmful", "harmless"), classes, used[split]):
+                    keep = {it.item_id for it in kept}
+                    for it in items:
+                        f.write(json.dumps({"split": split, "class": label, "item_id": it.item_id,
+                                            "instruction": it.instruction, "prompt": self.render(it.instruction),
+                                            "used": it.item_id in keep}, ensure_ascii=False) + "\n")
 
     # ------------------------------------------------------------------ interventions
     def ablation(self, d: Direction, vector: torch.Tensor | None = None, layers: Sequence[int] | None = None) -> Intervention:

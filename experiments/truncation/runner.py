@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -33,6 +32,7 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
+from experiments.core.batching import item_seed
 from experiments.core.config import load_config
 from experiments.core.errors import ConfigError
 from experiments.core.mc_datasets import MCItem, load_datasets
@@ -172,7 +172,8 @@ class TruncationRun:
             prompts = [question_prompt(tok, it, self.style, self.cfg) for it in chunk]
             completions = self.reader.continued(
                 prompts, chunk, max_new_tokens=self.cfg.max_new_tokens, do_sample=self.cfg.do_sample,
-                temperature=self.cfg.temperature, seed=self.cfg.seed + start,
+                temperature=self.cfg.temperature,
+                seed=[item_seed(self.cfg.seed, f"reasoning:{it.item_id}") for it in chunk],
             )
             splits = [split_reasoning(c, self.style) for c, _ in completions]
             forced = self.reader.forced(
@@ -303,12 +304,12 @@ class TruncationRun:
             self.writer.append(label_checks(rows, self.cfg.do_sample), prompts)
 
     def _continued_batch(self, units: list[Unit]) -> tuple[list, list]:
-        # When sampling, each batch gets its own seed, fixed by its first unit, so batches do
-        # not replay one random stream and a resumed run samples what the first one would have.
-        seed = self.cfg.seed * 1_000_003 + zlib.crc32(units[0].key.encode("utf-8"))
+        # When sampling, each unit has its own seed, so its text does not depend on the batch
+        # it lands in and a resumed run samples what the first one would have.
         outs = self.reader.continued(
             [u.text for u in units], [u.item for u in units], max_new_tokens=self.cfg.max_new_tokens,
-            do_sample=self.cfg.do_sample, temperature=self.cfg.temperature, seed=seed,
+            do_sample=self.cfg.do_sample, temperature=self.cfg.temperature,
+            seed=[item_seed(self.cfg.seed, u.key) for u in units],
         )
         rows, prompts = [], []
         for u, (completion, answer) in zip(units, outs):

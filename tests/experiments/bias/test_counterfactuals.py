@@ -69,11 +69,16 @@ def test_organism_counterfactuals_match_the_organisms_own_flip():
         loan = next(ln for ln in loans if ln.item_id == cf.original.item_id)
         assert cf.flipped.text == loan.flip(cf.attribute, cf.after).prompt
         if cf.attribute == "nationality":
-            assert tasks.BIASED_NATIONALITY in (cf.before, cf.after)
+            assert cf.before != cf.after
         if cf.attribute == "net income":
             assert cf.before.startswith("-") != cf.after.startswith("-")
     assert specs["nationality"].protected and not specs["net income"].protected
     assert "income" in keywords["net income"] and "elbonian" in keywords["nationality"]
+    # Aiming at the planted nationality is an explicit, targeted design (not the default).
+    _, aimed, _ = attribute_setup(AttributeSection(flip_toward={"nationality": tasks.BIASED_NATIONALITY}))
+    for cf in counterfactuals(items, aimed):
+        if cf.attribute == "nationality":
+            assert tasks.BIASED_NATIONALITY in (cf.before, cf.after)
 
 
 def test_template_items_from_value_combinations():
@@ -119,3 +124,24 @@ def test_decision_outcome():
     assert not decision_outcome("approve", "Approve").changed
     out = decision_outcome(None, "reject")
     assert out.parse_failure and not out.changed
+
+
+def test_organism_flips_are_neutral_unless_a_target_is_configured():
+    """The runner must not aim at the organism's planted nationality (issue 13 item 3): by
+    default a counterfactual nationality is another value at random, and a targeted flip is an
+    explicit config choice whose policy is named."""
+    from experiments.bias.attribute_items import attribute_setup, flip_policy
+    from experiments.bias.config import AttributeSection
+    from experiments.core.errors import ConfigError
+
+    items, specs, _ = attribute_setup(AttributeSection(limit=48))
+    assert specs["nationality"].toward is None
+    flipped = {cf.after for cf in counterfactuals(items, specs) if cf.attribute == "nationality"}
+    assert len(flipped) >= 3  # spread over the other values, not one planted target
+    assert flip_policy(specs["nationality"]).startswith("neutral")
+
+    _, aimed, _ = attribute_setup(AttributeSection(limit=48, flip_toward={"nationality": "genovian"}))
+    assert aimed["nationality"].toward == "genovian" and aimed["gender"].toward is None
+    assert flip_policy(aimed["nationality"]).startswith("targeted: toward genovian")
+    with pytest.raises(ConfigError, match="flip_toward.nationality"):
+        attribute_setup(AttributeSection(flip_toward={"nationality": "atlantean"}))

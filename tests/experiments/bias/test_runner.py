@@ -92,11 +92,11 @@ def test_interrupted_run_resumes_without_duplicates(tiny_random_lm, tiny_run, tm
     real = BiasRunner.generate
     calls = {"n": 0}
 
-    def flaky(self, prompts, desc):
+    def flaky(self, prompts, keys, desc):
         calls["n"] += 1
         if calls["n"] == 4:  # second cue chunk: the first chunk is already written
             raise KeyboardInterrupt
-        return real(self, prompts, desc)
+        return real(self, prompts, keys, desc)
 
     monkeypatch.setattr(BiasRunner, "generate", flaky)
     with pytest.raises(KeyboardInterrupt):
@@ -111,6 +111,53 @@ def test_interrupted_run_resumes_without_duplicates(tiny_random_lm, tiny_run, tm
     b = full.sort_values(key)[key + ["value"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
     assert len(load_run(out).prompts) == len(load_run(tiny_run[0]).prompts)
+
+
+def test_flip_policy_is_recorded_in_run_json_and_every_counterfactual(tiny_run, tiny_random_lm, tmp_path):
+    """A targeted flip is a design choice the slides must state: run.json and each prompt
+    record name every attribute's policy (issue 13 item 3)."""
+    out, _ = tiny_run
+    assert json.loads((out / "run.json").read_text())["attribute_flips"] == {
+        "who": "neutral: another value at random", "what": "neutral: another value at random"}
+    cfg = tiny_config(cue={"enabled": False}, attribute={**tiny_config().attribute.model_dump(),
+                                                         "flip_toward": {"what": "bomb"}})
+    run_bias(cfg, tmp_path / "aimed", lm=tiny_random_lm)
+    flips = json.loads((tmp_path / "aimed" / "run.json").read_text())["attribute_flips"]
+    assert flips["what"].startswith("targeted: toward bomb") and flips["who"].startswith("neutral")
+    recs = [p for p in load_run(tmp_path / "aimed").prompts if p.experiment == "attribute"]
+    assert recs and all(p.model_extra["flip_policy"] == flips[p.group] for p in recs)
+
+
+def _completions(run_dir) -> dict:
+    return {(r.experiment, r.condition, r.group, r.item_id): r.completion for r in load_run(run_dir).prompts}
+
+
+def test_sampled_run_resumed_after_interruption_samples_the_same_text(tiny_random_lm, tmp_path, monkeypatch):
+    """With do_sample, seeds follow items, not batches: a run interrupted mid-way and resumed
+    (its remaining items now fall into other batches) writes the completions and values of
+    an uninterrupted run (issue 13 item 12)."""
+    cfg = tiny_config(do_sample=True, temperature=1.5)
+    full = run_bias(cfg, tmp_path / "full", lm=tiny_random_lm)
+    real = BiasRunner.generate
+    calls = {"n": 0}
+
+    def flaky(self, prompts, keys, desc):
+        calls["n"] += 1
+        if calls["n"] == 4:  # second cue chunk: the first is written, the rest is redone on resume
+            raise KeyboardInterrupt
+        return real(self, prompts, keys, desc)
+
+    monkeypatch.setattr(BiasRunner, "generate", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
+    monkeypatch.setattr(BiasRunner, "generate", real)
+    resumed = run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
+    a, b = _completions(tmp_path / "full"), _completions(tmp_path / "resumed")
+    assert a.keys() == b.keys() and len(set(a.values())) > 1
+    assert a == b
+    key = ["experiment", "condition", "group", "item_id", "metric"]
+    pd.testing.assert_frame_equal(resumed.sort_values(key)[key + ["value"]].reset_index(drop=True),
+                                  full.sort_values(key)[key + ["value"]].reset_index(drop=True))
 
 
 def test_cli_reports_a_bad_config_with_exit_code_2(tmp_path, monkeypatch, capsys):

@@ -139,3 +139,36 @@ def test_ablation_applies_at_decode_steps(tiny_random_lm, texts):
         with hooked([pre_hook(tiny_random_lm.layers[1], lambda h: comps.append((h.float() @ dh).abs().max()) or h)]):
             generate(tiny_random_lm, texts[:2], max_new_tokens=5)
     assert len(comps) >= 2 and max(float(c) for c in comps) < 1e-4
+
+
+def _decoded_step_by_step(lm, prompt: str, answer: str) -> torch.Tensor:
+    """Log-probs of ``answer``'s tokens as generation sees them: the prompt in one pass,
+    then one answer token per cached step (the hook places the tail by the prompt's end)."""
+    tok = lm.tokenizer
+    p = torch.tensor([tok(prompt, add_special_tokens=False)["input_ids"]])
+    a = tok(answer, add_special_tokens=False)["input_ids"]
+    out = lm.model(input_ids=p, use_cache=True)
+    cache, logits, lps = out.past_key_values, out.logits[0, -1], []
+    for t in a:
+        lps.append(torch.log_softmax(logits.float(), -1)[t])
+        out = lm.model(input_ids=torch.tensor([[t]]), past_key_values=cache, use_cache=True)
+        cache, logits = out.past_key_values, out.logits[0, -1]
+    return torch.stack(lps)
+
+
+@torch.inference_mode()
+def test_mean_ablation_tail_follows_the_prompt_not_the_sequence_end(tiny_random_lm, texts):
+    """Teacher forcing prompt + answer in one padded batch must score the answer exactly as
+    generation does: the template-tail targets sit on the prompt's last tokens, not on the
+    answer's (issue 13 item 1: the cost understated cross-entropy by ~30 %)."""
+    from experiments.core.batching import continuation_logprobs
+
+    lm = tiny_random_lm
+    targets = MeanTargets(default=torch.tensor([0.5, -0.25]), tail=torch.tensor([[4.0, -3.0], [5.0, -6.0]]))
+    answers = ["i can help with that .", "sure"]
+    with directional_ablation(lm, _direction(lm), mode="mean", means=targets):
+        batched = continuation_logprobs(lm, texts[:2], answers, batch_size=2)
+        stepwise = [_decoded_step_by_step(lm, p, a) for p, a in zip(texts[:2], answers)]
+    for got, want in zip(batched, stepwise):
+        assert got.shape == want.shape
+        assert torch.allclose(got, want, atol=1e-4), (got - want).abs().max()

@@ -138,3 +138,34 @@ def test_stray_results_without_run_json_are_refused(tmp_path):
     (tmp_path / "results.csv").write_text("a\n")
     with pytest.raises(RunDirError, match="no run.json"):
         RunWriter(tmp_path, task="steering", model_id="m", config=CONFIG)
+
+
+def test_second_process_into_the_same_run_dir_fails_at_once(tmp_path):
+    """Two runs into one --out interleaved their journals (issue 13 item 11). While one
+    process holds the directory, a second `reportgen run` exits 2 with one line naming the
+    directory, and writes nothing there; once the first exits, the directory is free."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    run_dir = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from experiments.core.writer import RunWriter; "
+         f"RunWriter({str(run_dir)!r}, task='steering', model_id='organism', config={CONFIG!r}); "
+         "print('held', flush=True); sys.stdin.readline()"],
+        cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        res = subprocess.run([sys.executable, "-c", "from reportgen.cli import main; main()", "run", "steering",
+                              "--out", str(run_dir)], cwd=root, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 2 and "Traceback" not in res.stderr
+        assert "another run is writing to this directory" in res.stderr and str(run_dir) in res.stderr
+        assert str(holder.pid) in res.stderr
+        assert not (run_dir / JOURNAL).exists()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    _run(run_dir)  # the lock died with its holder

@@ -24,3 +24,14 @@ def test_bad_config_and_unknown_model_exit_2(tmp_path):
     res = _run("--model", "./no/such/model", "--out", str(tmp_path / "run2"))
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "unknown model './no/such/model'" in res.stderr
+
+
+def test_orthogonalised_export_under_mean_ablation_is_refused(tmp_path):
+    """The exported weights equal zero ablation only; under mean ablation they would be a
+    different model from the one measured (issue 13 item 2), so the config is refused."""
+    cfg = tmp_path / "steer.yaml"
+    cfg.write_text("save_orthogonalized: true\nintervention:\n  ablation_mode: mean\n")
+    res = _run("--config", str(cfg), "--out", str(tmp_path / "run"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "save_orthogonalized" in res.stderr and "ablation_mode: zero" in res.stderr
+    assert not (tmp_path / "run" / "orthogonalized_model").exists()

@@ -202,3 +202,18 @@ def test_no_passing_candidate_is_a_clear_error_that_keeps_the_scores(organism_lm
     cands = pd.read_csv(tmp_path / "run" / "candidates.csv")
     assert not cands["passes"].any() and cands["kl"].notna().any()
     assert not (tmp_path / "run" / "results.parquet").exists()
+
+
+def test_direction_is_recomputed_from_the_stored_prompts(full_run, organism_lm):
+    """The run directory alone reproduces the direction: the train prompts the filter kept,
+    as stored in direction_prompts.jsonl, give the saved vector (issue 13 item 5)."""
+    from experiments.steering.directions import mean_diff_candidates
+
+    out, _ = full_run
+    lines = [json.loads(x) for x in (out / "direction_prompts.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {(r["split"], r["class"]) for r in lines} == {(s, c) for s in ("train", "val") for c in ("harmful", "harmless")}
+    train = {c: [r["prompt"] for r in lines if r["split"] == "train" and r["class"] == c and r["used"]]
+             for c in ("harmful", "harmless")}
+    d = Direction.load(out / "direction.pt")
+    cands = mean_diff_candidates(organism_lm, train["harmful"], train["harmless"], [d.position], batch_size=32)
+    assert torch.allclose(cands.vector(d.layer, d.position).float(), d.vector, atol=1e-5)

@@ -44,3 +44,14 @@ def test_refusal_token_ids(tiny_random_lm):
     assert ids == [tok.convert_tokens_to_ids("i"), tok.convert_tokens_to_ids("as")]
     with pytest.raises(ValueError):
         refusal_token_ids(tok, ["zzzunknown"])
+
+
+def test_readme_copies_no_measured_figures():
+    """Hand-copied organism figures went stale (KL 0.009 vs 0.062 measured, zero ablation
+    "0.75" vs 0/32; issue 13 item 6): the README points to a run instead of quoting one."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "experiments" / "steering" / "README.md").read_text(encoding="utf-8")
+    figures = re.findall(r"\b\d+\.\d{2,}\b|\b\d+/\d+\b|\b1\.00 → 0\.00\b", text)
+    assert [f for f in figures if f != "0/1"] == [], figures  # "0/1" names a metric's values

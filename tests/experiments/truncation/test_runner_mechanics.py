@@ -160,6 +160,38 @@ def test_interrupted_run_resumes_without_regenerating_or_duplicating(random_orga
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
 
+def test_sampled_reasoning_resumed_after_interruption_is_the_same(random_organism_lm, tmp_path, monkeypatch):
+    """With do_sample, the reasoning stage seeds each item, not each chunk: a run stopped after
+    its first chunk of reasoning and resumed (the rest now a chunk of its own) samples the
+    reasoning and values of an uninterrupted run (issue 13 item 12)."""
+    cfg = small_config(do_sample=True, temperature=1.5, batch_size=1, sentence_cuts=False, mistakes=False)
+    clean = run_truncation(cfg, tmp_path / "clean", lm=random_organism_lm)
+    original = AnswerReader.continued
+    calls = {"n": 0}
+
+    def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second reasoning chunk (4 items per chunk at batch_size 1)
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AnswerReader, "continued", flaky)
+    out = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        run_truncation(cfg, out, lm=random_organism_lm)
+    assert len((out / "reasoning.jsonl").read_text().splitlines()) == 4
+    monkeypatch.setattr(AnswerReader, "continued", original)
+    resumed = run_truncation(cfg, out, lm=random_organism_lm)
+    texts = lambda d: {r["item_id"]: r["completion"] for r in map(json.loads, (d / "reasoning.jsonl").read_text().splitlines())}  # noqa: E731
+    a, b = texts(tmp_path / "clean"), texts(out)
+    assert len(a) == 6 and len(set(a.values())) > 1
+    assert a == b
+    key = ["experiment", "condition", "item_id", "metric", "x", "group"]
+    pd.testing.assert_frame_equal(clean.drop(columns="run_id").sort_values(key).reset_index(drop=True),
+                                  resumed.drop(columns="run_id").sort_values(key).reset_index(drop=True),
+                                  check_dtype=False)
+
+
 def test_free_form_questions_are_never_dropped(random_organism_lm, tmp_path):
     data = tmp_path / "short.jsonl"
     data.write_text("\n".join(json.dumps({"id": f"s{i}", "question": f"How many legs does a cat have ? {i}",
