@@ -32,4 +32,6 @@ def inspect_log(
         typer.echo(f"metric {name}: {kind}, {int((result.table['metric'] == name).sum())} rows")
     for reason in result.skipped:
         typer.echo(f"skipped {reason}")
+    if result.status not in (None, "success"):
+        typer.echo(f"note: the eval's status is '{result.status}': only the samples it logged were imported")
     typer.echo(f"wrote {out}")

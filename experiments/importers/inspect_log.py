@@ -55,6 +55,7 @@ class ImportResult:
     table: pd.DataFrame
     metrics: dict[str, str]
     skipped: list[str] = field(default_factory=list)
+    status: str | None = None
 
 
 def _inspect_version() -> str | None:
@@ -205,7 +206,8 @@ def import_inspect_log(
     writer = RunWriter(out, task="other", model_id=model, config=config, overwrite=overwrite,
                        run_id=f"inspect-{eval_id}" if eval_id else None)
     if writer.finished:
-        return ImportResult(Path(out), writer.read(), metrics, list(writer.info.get("skipped", [])))
+        return ImportResult(Path(out), writer.read(), metrics, list(writer.info.get("skipped", [])),
+                            writer.info.get("inspect_status"))
     if not writer.resumed:  # an import killed after appending only needs finishing
         writer.append(rows, prompts)
     table = writer.finish(
@@ -220,4 +222,4 @@ def import_inspect_log(
         metric_kinds=metrics,
         skipped=skipped,
     )
-    return ImportResult(Path(out), table, metrics, skipped)
+    return ImportResult(Path(out), table, metrics, skipped, _text(ev.get("status")) or None)
