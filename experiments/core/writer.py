@@ -338,7 +338,9 @@ class RunWriter:
     def finish(self, **info: Any) -> pd.DataFrame:
         """Write the contract's files, validated, and mark the run finished; return the table."""
         df = self.table()
-        ident = ["experiment", "condition", "item_id", "metric", "x", "group"]
+        # A prompt_format column tells apart the same observation under chat and completion.
+        ident = ["experiment", "condition", "item_id", "metric", "x", "group",
+                 *(["prompt_format"] if "prompt_format" in df.columns else [])]
         dup = df[df.duplicated(subset=ident, keep=False)]
         if not dup.empty:
             raise RuntimeError(f"duplicate rows for {dup[ident].drop_duplicates().head(3).to_dict('records')}")
