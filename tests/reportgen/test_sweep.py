@@ -103,7 +103,8 @@ def test_noisy_organism_is_deterministic_and_differs(tmp_path):
 
 
 def _results(run_dir: Path) -> pd.DataFrame:
-    df = pd.read_parquet(run_dir / "results.parquet")
+    """The measured rows; ``run_id`` (a timestamp) is the one column two runs may not share."""
+    df = pd.read_parquet(run_dir / "results.parquet").drop(columns=["run_id"])
     return df.sort_values(IDENT, na_position="first").reset_index(drop=True)
 
 
@@ -167,6 +168,6 @@ def test_ray_sweep_survives_a_killed_worker_and_equals_local(tmp_path):
     for exp in experiments:
         got, want = _results(ray_runs / exp.name), _results(local_runs / exp.name)
         assert not got.duplicated(IDENT).any(), exp.name
-        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-6)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
     # The two models measure differently (otherwise the comparison would show nothing).
     assert not _results(ray_runs / experiments[0].name).equals(_results(ray_runs / experiments[2].name))
