@@ -28,8 +28,8 @@ from typing import Any
 
 from reportgen.atomic import write_text_atomic
 from reportgen.schema import RUN_JSON
-from reportgen.weekly import ExperimentOutcome, Runner, run_one
-from reportgen.weekly_config import WeeklyExperiment
+from reportgen.weekly import ExperimentOutcome, Runner, run_experiments, run_one
+from reportgen.weekly_config import WeeklyConfig, WeeklyExperiment
 
 Log = Callable[[str], None]
 RegistryFactory = Callable[[], dict[str, Runner]]
@@ -62,15 +62,12 @@ def _log_outcome(log: Log, i: int, total: int, o: ExperimentOutcome) -> None:
 
 def run_local(experiments: Sequence[WeeklyExperiment], base: Path, runs_dir: Path,
               registry: dict[str, Runner], log: Log = print) -> list[ExperimentOutcome]:
-    """One after another in this process, as ``reportgen weekly`` always did."""
-    outcomes = []
-    for i, exp in enumerate(experiments, start=1):
-        log(f"[{i}/{len(experiments)}] {exp.name} ({exp.runner}) …")
-        outcome = run_one(exp, base, runs_dir, registry)
+    """One after another in this process: the weekly pipeline's own loop, plus provenance."""
+    week = WeeklyConfig.model_construct(experiments=list(experiments))  # already validated
+    outcomes = run_experiments(week, base, runs_dir, registry, log)
+    for outcome in outcomes:
         if outcome.status in ("ran", "resumed"):
             record_provenance(outcome.run_dir, "local")
-        _log_outcome(log, i, len(experiments), outcome)
-        outcomes.append(outcome)
     return outcomes
 
 

@@ -25,6 +25,7 @@ from reportgen.cli_weekly import build_registry
 from reportgen.executors import run_local, task_gpus
 from reportgen.spec import SpecError
 from reportgen.sweep_config import MODELS_DIR, SweepConfig, expand, load_sweep_config, prepare_models
+from reportgen.weekly import load_runs
 
 IDENT = ["experiment", "condition", "item_id", "metric", "x", "group"]
 needs_organism = pytest.mark.skipif(not (MODEL_DIR / "model.safetensors").exists(), reason="organism not trained")
@@ -155,6 +156,18 @@ def test_ray_sweep_survives_a_killed_worker_and_equals_local(tmp_path):
         assert [o.status for o in outcomes] == ["ran", "ran", "ran", "resumed"], [(o.name, o.error) for o in outcomes]
         again = run_ray(experiments, base, ray_runs, factory, log=lambda _: None)
         assert [o.status for o in again] == ["skipped"] * 4
+
+        # Without retries, a killed task fails alone and the report's "missing" list says so.
+        doomed = tmp_path / "doomed"
+        killed.clear()
+        killer = threading.Thread(target=_kill_mid_task, args=(doomed, experiments[0].name, killed, threading.Event()),
+                                  daemon=True)
+        killer.start()
+        (lost,) = run_ray(experiments[:1], base, doomed, factory, log=lambda _: None, max_retries=0)
+        killer.join(timeout=60)
+        assert killed and lost.status == "failed" and "after 0 retries" in lost.error, lost
+        missing: list[str] = []
+        assert load_runs([lost, *outcomes[1:]], missing) and missing[0].startswith(f"{lost.name} (truncation) failed")
     finally:
         ray.shutdown()
 
@@ -171,3 +184,25 @@ def test_ray_sweep_survives_a_killed_worker_and_equals_local(tmp_path):
         pd.testing.assert_frame_equal(got, want, check_exact=True)
     # The two models measure differently (otherwise the comparison would show nothing).
     assert not _results(ray_runs / experiments[0].name).equals(_results(ray_runs / experiments[2].name))
+
+
+def test_cli_sweep_bad_file_exits_2_naming_the_field(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "sweep.yaml"
+    bad.write_text("models: [organism]\nrunners: [{runner: truncation}]\nexecutor: slurm\n")
+    proc = subprocess.run([sys.executable, "-c", "from reportgen.cli import main; main()", "sweep", str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "sweep.yaml" in proc.stderr and "executor" in proc.stderr
+
+
+def test_weekly_file_takes_the_executor_key():
+    from reportgen.weekly_config import WeeklyConfig
+
+    exps = [{"name": "t", "runner": "truncation"}]
+    assert WeeklyConfig.model_validate({"experiments": exps, "executor": "ray"}).executor == "ray"
+    assert WeeklyConfig.model_validate({"experiments": exps}).executor == "local"
+    with pytest.raises(ValueError, match="executor"):
+        WeeklyConfig.model_validate({"experiments": exps, "executor": "slurm"})
