@@ -83,12 +83,15 @@ def _ray_task(exp_data: dict[str, Any], base: str, runs_dir: str, factory: Regis
     return outcome
 
 
-def task_gpus(config: dict[str, Any] | Path | None, num_gpus: float | None) -> float:
-    """GPUs one task asks Ray for: the sweep's ``num_gpus``, else 1 when its config sets a CUDA device."""
+def task_gpus(config: dict[str, Any] | Path | None, num_gpus: float | None, gpus_in_cluster: bool = False) -> float:
+    """GPUs one task asks Ray for: the sweep's ``num_gpus``; else 1 when its config sets a CUDA
+    device, or sets none (the runners then take CUDA when present) on a cluster with GPUs; else 0."""
     if num_gpus is not None:
         return num_gpus
     device = config.get("device") if isinstance(config, dict) else None
-    return 1.0 if isinstance(device, str) and device.startswith("cuda") else 0.0
+    if isinstance(device, str):
+        return 1.0 if device.startswith("cuda") else 0.0
+    return 1.0 if gpus_in_cluster else 0.0
 
 
 def run_ray(experiments: Sequence[WeeklyExperiment], base: Path, runs_dir: Path, factory: RegistryFactory,
@@ -110,10 +113,11 @@ def run_ray(experiments: Sequence[WeeklyExperiment], base: Path, runs_dir: Path,
                  include_dashboard=False, logging_level="WARNING")
     try:
         remote = ray.remote(_ray_task)
+        has_gpus = ray.cluster_resources().get("GPU", 0) > 0
         base_s, runs_s = str(base.resolve()), str(runs_dir.resolve())
         pending: dict[Any, tuple[WeeklyExperiment, float]] = {}
         for exp in experiments:
-            ref = remote.options(name=exp.name, num_cpus=1, num_gpus=task_gpus(exp.config, num_gpus),
+            ref = remote.options(name=exp.name, num_cpus=1, num_gpus=task_gpus(exp.config, num_gpus, has_gpus),
                                  max_retries=max_retries, retry_exceptions=False).remote(
                 exp.model_dump(mode="json"), base_s, runs_s, factory)
             pending[ref] = (exp, time.perf_counter())

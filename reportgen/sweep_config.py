@@ -10,7 +10,7 @@ failures kept apart, report) runs it unchanged::
     executor: ray                       # local | ray (overridden by --executor)
     address: null                       # Ray cluster; null = RAY_ADDRESS or a local Ray
     max_retries: 2                      # retries of a task whose worker died
-    num_gpus: null                      # per task; null = 1 when a config asks for CUDA, else 0
+    num_gpus: null                      # per task; null = 1 for CUDA models (see executors.task_gpus)
     models:
       - organism
       - {name: organism-b, base: organism, noise: 0.05, seed: 1}   # built once under runs_dir/_models

@@ -84,6 +84,8 @@ def test_task_gpus_follow_the_config():
     assert task_gpus({"device": "cuda:0"}, None) == 1.0
     assert task_gpus({"device": "cpu"}, None) == 0.0
     assert task_gpus(None, None) == 0.0
+    assert task_gpus(None, None, gpus_in_cluster=True) == 1.0  # no device set: the runner takes CUDA
+    assert task_gpus({"device": "cpu"}, None, gpus_in_cluster=True) == 0.0
     assert task_gpus({"device": "cpu"}, 0.5) == 0.5
 
 
