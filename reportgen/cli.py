@@ -28,7 +28,7 @@ class UserError(Exception):
 def _register() -> None:
     # Each module adds its commands to ``app``; kept in separate modules so the
     # reporter's and the runners' commands stay independent.
-    from reportgen import cli_charts, cli_deck, cli_formats, cli_import, cli_run, cli_weekly  # noqa: F401
+    from reportgen import cli_charts, cli_deck, cli_formats, cli_import, cli_run, cli_sweep, cli_weekly  # noqa: F401
 
 
 def main() -> None:

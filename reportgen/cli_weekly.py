@@ -7,6 +7,7 @@ and hands it to :mod:`reportgen.weekly`, which knows nothing about the runners.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import time
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 
 from reportgen.cli import UserError, app
 from reportgen.spec import SpecError
+from reportgen.weekly_config import WeeklyConfig
 
 #: runner name → (config class, run function), as "module:attribute".
 RUNNERS = {
@@ -96,8 +98,6 @@ def weekly_command(
     date: Optional[str] = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Run the week's experiments (skipping unchanged ones, resuming interrupted ones) and write reports/<date>/."""
-    from reportgen.outputs import check_outputs
-    from reportgen.weekly import check_report_inputs, load_runs, run_experiments, write_report
     from reportgen.weekly_config import load_weekly_config, resolve
 
     t0 = time.perf_counter()
@@ -111,6 +111,16 @@ def weekly_command(
         raise UserError(str(exc)) from None
     runs_root = runs_dir or resolve(base, cfg.runs_dir)
     reports_root = reports_dir or resolve(base, cfg.reports_dir)
+    run_week(cfg, base, weekly_file, runs_root, reports_root, today, t0)
+
+
+def run_week(cfg: WeeklyConfig, base: Path, weekly_file: Path, runs_root: Path, reports_root: Path,
+             today: dt.date, t0: float, *, num_gpus: float | None = None, max_retries: int = 2) -> None:
+    """Experiments on ``cfg.executor``, then the report; shared by ``weekly`` and ``sweep``."""
+    from reportgen.executors import run_local, run_ray
+    from reportgen.outputs import check_outputs
+    from reportgen.weekly import check_report_inputs, load_runs, write_report
+
     out_dir = reports_root / today.isoformat()
     # Everything that can be checked without running anything is, before anything runs.
     check_outputs(dirs=[runs_root, *(runs_root / e.name for e in cfg.experiments), out_dir, out_dir / "charts"])
@@ -119,10 +129,14 @@ def weekly_command(
     except SpecError as exc:
         raise UserError(str(exc)) from None
     log = typer.echo
-    log(f"weekly: {len(cfg.experiments)} experiment(s) from {weekly_file} → {_shown(out_dir)}")
+    log(f"{weekly_file.name}: {len(cfg.experiments)} experiment(s) on {cfg.executor} → {_shown(out_dir)}")
 
     t_exp = time.perf_counter()
-    outcomes = run_experiments(cfg, base, runs_root, build_registry(weekly_file), log)
+    if cfg.executor == "ray":
+        outcomes = run_ray(cfg.experiments, base, runs_root, functools.partial(build_registry, weekly_file), log,
+                           address=cfg.address, num_gpus=num_gpus, max_retries=max_retries)
+    else:
+        outcomes = run_local(cfg.experiments, base, runs_root, build_registry(weekly_file), log)
     t_exp = time.perf_counter() - t_exp
     missing: list[str] = []
     runs = load_runs(outcomes, missing)

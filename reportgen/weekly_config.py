@@ -14,6 +14,8 @@ and runs ``make weekly``::
     abstracts: [abstract.yaml]    # hypothetical-abstract specs; measured numbers are filled in
     glossary: glossary.yaml       # optional
     recap: auto                   # auto = the previous report's takeaways.yaml; or a path; or none
+    executor: local               # local (in-process) | ray (one Ray task each; see docs/sweeps.md)
+    address: null                 # ray: a cluster address; null = RAY_ADDRESS or a local Ray
 
 Paths are relative to the weekly file. The runner configs themselves are validated
 by the runners when the pipeline starts each experiment, so one broken config fails
@@ -25,7 +27,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -66,6 +68,8 @@ class WeeklyConfig(_Strict):
     abstracts: list[Path] = Field(default_factory=list)
     glossary: Path | None = None
     recap: Path | str | None = "auto"
+    executor: Literal["local", "ray"] = "local"
+    address: str | None = None
 
     @field_validator("recap", mode="before")
     @classmethod
