@@ -28,6 +28,12 @@ from experiments.truncation.prompts import (
 from experiments.truncation.shared_prefix import shared_prefix_logprobs
 
 
+#: A forced answer whose options hold less next-token probability than this is a parse
+#: failure: the model meant to write something else (SmolLM2 often puts <10 % on the
+#: options after "So the best answer is: ("), and the argmax of the leftovers is noise.
+MIN_OPTION_MASS = 0.10
+
+
 @dataclass(frozen=True)
 class ForcedAnswer:
     """A forced answer: canonical answer (None = parse failure), option probabilities, and
@@ -95,10 +101,11 @@ class AnswerReader:
         scores = torch.stack([torch.logsumexp(logp[ids], 0) for ids in self.candidate_ids(item)])
         probs = torch.softmax(scores, 0)
         best = int(torch.argmax(scores))
+        mass = float(torch.exp(torch.logsumexp(scores, 0)))
         return ForcedAnswer(
-            answer=canonical(item, item.labels[best]),
+            answer=canonical(item, item.labels[best]) if mass >= MIN_OPTION_MASS else None,
             probs={lab: round(float(p), 6) for lab, p in zip(item.labels, probs)},
-            mass=round(float(torch.exp(torch.logsumexp(scores, 0))), 6),
+            mass=round(mass, 6),
         )
 
     def continued(self, texts: Sequence[str], items: Sequence[MCItem], *, max_new_tokens: int,
