@@ -50,7 +50,7 @@ from experiments.steering.directions import Direction, mean_diff_candidates, pos
 from experiments.steering.interventions import save_orthogonalized
 from experiments.steering.judge import Judge, ModelJudge
 from experiments.steering.scoring import is_refusal, kl_divergence, refusal_score, refusal_token_ids
-from experiments.steering.no_direction import FILTER_EXPERIMENT, no_direction_finding
+from experiments.steering.no_direction import CANDIDATE_COLUMNS, FILTER_EXPERIMENT, barely_refuses, no_direction_finding
 from experiments.steering.selection import NoCandidateError, select_direction
 
 TASK = "steering"
@@ -160,10 +160,19 @@ class SteeringRun:
             ht, st = self._filter(ht, st, "train", notes)
             hv, sv = self._filter(hv, sv, "val", notes)
             self.writer.update_info(refusal_filter=notes)  # in run.json whatever happens next
+        csv = self.writer.path("candidates.csv")
+        pinned = c.selection.layer is not None and c.selection.position is not None
+        if c.data.filter_train and not pinned and barely_refuses(notes):
+            # The difference in means of prompts the model does not refuse is noise: searching
+            # it took 10 minutes on SmolLM2 and found nothing. Report the finding instead.
+            pd.DataFrame(columns=CANDIDATE_COLUMNS).to_csv(csv, index=False)
+            self._filter_rows()
+            self.writer.update_info(direction={"found": False, "reason": "the refusal filter kept too few harmful prompts",
+                                               "finding": no_direction_finding(notes, ""), **notes})
+            return None
         positions = c.selection.positions or post_instruction_positions(self.lm.tokenizer, self.render)
         texts = lambda items: [self.render(i.instruction) for i in items]  # noqa: E731
         cands = mean_diff_candidates(self.lm, texts(ht), texts(st), positions, batch_size=self.bs)
-        csv = self.writer.path("candidates.csv")
         done = pd.read_csv(csv).to_dict("records") if csv.exists() else []
         save = lambda table: pd.DataFrame(table).to_csv(csv, index=False)  # noqa: E731
         try:
