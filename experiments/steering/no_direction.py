@@ -41,6 +41,6 @@ def no_direction_finding(notes: dict[str, Any], reason: str) -> str:
         k, n = sum(c[0] for c in counts), sum(c[1] for c in counts)
         if n and k / n < BARELY_REFUSES:
             return (f"the model refuses {k}/{n} harmful prompts (first-token refusal score > 0); "
-                    "there is little refusal to remove, so no refusal direction passed selection")
+                    "there is little refusal to remove, so there is no refusal direction to ablate")
         return f"the model refuses {k}/{n} harmful prompts, yet no candidate direction passed selection: {reason}"
     return f"no candidate direction passed selection: {reason}"
