@@ -56,7 +56,11 @@ def _listed_options(text: str, labels: Sequence[str], options: Sequence[str]) ->
         pat = re.compile(r"^[ \t]*\(\s*" + re.escape(label) + r"\s*\)[ \t]*" + re.escape(option.strip()),
                          re.MULTILINE | re.IGNORECASE)
         starts.update(m.start() for m in pat.finditer(text))
-    return starts if len(starts) >= 2 else set()
+    if len(starts) < 2:
+        return set()
+    # Within an echoed list, a line opening with "(C)" belongs to it even when cut off ("(C) Unk").
+    starts.update(m.start() for m in re.finditer(r"^[ \t]*\(\s*[A-Z]\s*\)", text, re.MULTILINE))
+    return starts
 
 
 def _prefix_pattern(prefix: str, body: str) -> re.Pattern[str]:
