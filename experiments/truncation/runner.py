@@ -131,7 +131,7 @@ class TruncationRun:
             return self.writer.read()
         self.writer.update_info(**self.lm.describe())
         self.reader = AnswerReader(self.lm, self.style, batch_size=self.cfg.batch_size,
-                                   answer_tokens=self.cfg.answer_tokens)
+                                   answer_tokens=self.cfg.answer_tokens, min_mass=self.cfg.min_option_mass)
         self.cache = self.reasoning()
         if self.cfg.forced:
             self._compute_forced(self.forced_units())
