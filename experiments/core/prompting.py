@@ -89,9 +89,12 @@ def _analyse(template: str, bos: str | None, tok: Any) -> TemplateSystemInfo:
     if with_sys[p: len(with_sys) - s] != _SENTINEL_SYS:
         return TemplateSystemInfo(default=None, supports_system=True)
     default = plain[p: len(plain) - s]
-    # The block to cut: render of the system message alone, minus a leading BOS.
+    # The block to cut: render of the system message alone, minus a leading BOS when that BOS
+    # is a document prefix (Llama 3: once per prompt). ChatML models (SmolLM2) use
+    # <|im_start|> as BOS *and* to open every message; there it belongs to the block, and
+    # cutting the block without it would leave "<|im_start|><|im_start|>user".
     alone = _render(tok, [{"role": "system", "content": default}], False)
-    if bos and alone.startswith(bos):
+    if bos and alone.startswith(bos) and with_sys.count(bos) == 1:
         alone = alone[len(bos):]
     if alone not in plain:
         raise ChatTemplateError(

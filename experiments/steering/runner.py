@@ -43,6 +43,7 @@ from experiments.core.datasets import InstructionItem, load_instructions
 from experiments.core.errors import DatasetError
 from experiments.core.hooks import activation_addition, directional_ablation
 from experiments.core.model import LoadedModel, load_model
+from experiments.core.run_loading import load_for_run
 from experiments.core.prompting import format_prompt
 from experiments.core.writer import RunWriter, unit_key
 from experiments.steering.config import SteeringConfig
@@ -50,6 +51,7 @@ from experiments.steering.directions import Direction, mean_diff_candidates, pos
 from experiments.steering.interventions import save_orthogonalized
 from experiments.steering.judge import Judge, ModelJudge
 from experiments.steering.scoring import is_refusal, kl_divergence, refusal_score, refusal_token_ids
+from experiments.steering.no_direction import CANDIDATE_COLUMNS, FILTER_EXPERIMENT, barely_refuses, no_direction_finding
 from experiments.steering.selection import NoCandidateError, select_direction
 
 TASK = "steering"
@@ -107,6 +109,8 @@ class SteeringRun:
         self.bs = cfg.batch_size
         self.token_ids = refusal_token_ids(lm.tokenizer, cfg.scoring.refusal_tokens)
         self.judge = judge
+        #: per split: (group, prompts, kept by the refusal filter), for the no-direction finding
+        self._kept: dict[str, list[tuple[str, list, list[bool]]]] = {}
 
     # ------------------------------------------------------------------ helpers
     def render(self, user: str) -> str:
@@ -128,13 +132,27 @@ class SteeringRun:
         kh = [it for it, s in zip(harmful, sh) if s > 0]
         ks = [it for it, s in zip(harmless, ss) if s < 0]
         notes[f"{split}_kept"] = {"harmful": f"{len(kh)}/{len(harmful)}", "harmless": f"{len(ks)}/{len(harmless)}"}
+        self._kept[split] = [("harmful", harmful, [bool(s > 0) for s in sh]),
+                             ("harmless", harmless, [bool(s < 0) for s in ss])]
         if not kh or not ks:
             notes[f"{split}_filter_skipped"] = "a class had no prompts left; used all prompts"
             return harmful, harmless
         return kh, ks
 
+    def _filter_rows(self) -> None:
+        """One 0/1 ``kept`` row per filtered prompt (experiment ``refusal_filter``), written
+        when no direction passes: the filter's counts as tidy rows, so the deck can show
+        that e.g. the model refuses 1 of 32 harmful prompts."""
+        rows = [{"experiment": FILTER_EXPERIMENT, "condition": split, "item_id": it.item_id, "group": group,
+                 "metric": "kept", "value": float(k)}
+                for split, groups in self._kept.items() for group, items, kept in groups
+                for it, k in zip(items, kept) if not self.writer.is_done(FILTER_EXPERIMENT, split, it.item_id, None, group)]
+        if rows:
+            self.writer.append(rows)
+
     # ------------------------------------------------------------------ stage 1
-    def direction(self, data: SteeringData) -> Direction:
+    def direction(self, data: SteeringData) -> Direction | None:
+        """The selected direction, or None when no candidate passes (the run then reports why)."""
         pt = self.writer.run_dir / "direction.pt"
         if pt.exists():
             return Direction.load(pt)
@@ -144,22 +162,38 @@ class SteeringRun:
         if c.data.filter_train:
             ht, st = self._filter(ht, st, "train", notes)
             hv, sv = self._filter(hv, sv, "val", notes)
+            self.writer.update_info(refusal_filter=notes)  # in run.json whatever happens next
         self._store_direction_prompts(data, {"train": (ht, st), "val": (hv, sv)})
+        csv = self.writer.path("candidates.csv")
+        pinned = c.selection.layer is not None and c.selection.position is not None
+        if c.data.filter_train and not pinned and barely_refuses(notes):
+            # The difference in means of prompts the model does not refuse is noise: searching
+            # it took 10 minutes on SmolLM2 and found nothing. Report the finding instead.
+            pd.DataFrame(columns=CANDIDATE_COLUMNS).to_csv(csv, index=False)
+            self._filter_rows()
+            self.writer.update_info(direction={"found": False, "reason": "the refusal filter kept too few harmful prompts",
+                                               "finding": no_direction_finding(notes, ""), **notes})
+            return None
         positions = c.selection.positions or post_instruction_positions(self.lm.tokenizer, self.render)
         texts = lambda items: [self.render(i.instruction) for i in items]  # noqa: E731
         cands = mean_diff_candidates(self.lm, texts(ht), texts(st), positions, batch_size=self.bs)
+        done = pd.read_csv(csv).to_dict("records") if csv.exists() else []
+        save = lambda table: pd.DataFrame(table).to_csv(csv, index=False)  # noqa: E731
         try:
             sel = select_direction(
                 self.lm, cands, texts(hv), texts(sv), self.token_ids,
                 mode=c.intervention.ablation_mode, kl_max=c.selection.kl_max, induce_min=c.selection.induce_min,
                 max_layer_fraction=c.selection.max_layer_fraction, layer=c.selection.layer,
-                position=c.selection.position, batch_size=self.bs,
+                position=c.selection.position, batch_size=self.bs, done=done, checkpoint=save,
             )
         except NoCandidateError as exc:
-            # Keep every candidate's scores: they show which threshold to relax.
-            pd.DataFrame(exc.table).to_csv(self.writer.path("candidates.csv"), index=False)
-            raise
-        pd.DataFrame(sel.table).to_csv(self.writer.path("candidates.csv"), index=False)
+            # Keep every candidate's scores (they show which threshold to relax) and say why.
+            save(exc.table)
+            self._filter_rows()
+            self.writer.update_info(direction={"found": False, "reason": str(exc),
+                                               "finding": no_direction_finding(notes, str(exc)), **notes})
+            return None
+        save(sel.table)
         sel.direction.info.update(notes)
         sel.direction.save(self.writer.path("direction.pt"), self.writer.path("direction.json"))
         return sel.direction
@@ -280,6 +314,12 @@ class SteeringRun:
     def run(self, data: SteeringData) -> pd.DataFrame:
         c, w = self.cfg, self.writer
         d = self.direction(data)
+        if d is None:
+            # Nothing to ablate: the baseline rows and the filter counts are the finding.
+            w.update_info(conditions={"baseline": "no intervention (no refusal direction passed selection)"})
+            self.measure("harmful", "baseline", data.harmful_eval)
+            self.measure("harmless", "baseline", data.harmless_eval)
+            return w.finish()
         rand = random_direction(d.vector, seed=c.seed) if c.random_controls else None
         iv = c.intervention
         window = "all layers" if iv.ablation_layers is None else f"layers {iv.ablation_layers}"
@@ -347,8 +387,9 @@ def run_steering(
         return writer.read()
     data = load_data(cfg)
     if lm is None:
-        lm = load_model(cfg.model, dtype=cfg.dtype, device=cfg.device, revision=cfg.revision,
-                        trust_remote_code=cfg.trust_remote_code, require_chat_template=cfg.prompt_format == "chat")
+        lm = load_for_run(writer.run_dir, lambda: load_model(
+            cfg.model, dtype=cfg.dtype, device=cfg.device, revision=cfg.revision,
+            trust_remote_code=cfg.trust_remote_code, require_chat_template=cfg.prompt_format == "chat"))
     elif lm.model_id != cfg.model:
         raise ValueError(f"lm is '{lm.model_id}' but the config's model is '{cfg.model}'")
     writer.update_info(**lm.describe(), seed=cfg.seed)

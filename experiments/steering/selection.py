@@ -18,7 +18,7 @@ so selection needs forward passes only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -91,11 +91,18 @@ def select_direction(
     layer: int | None = None,
     position: int | None = None,
     batch_size: int = 16,
+    done: Sequence[dict[str, Any]] = (),
+    checkpoint: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> SelectionResult:
     """Score candidates and return the best; ``layer``/``position`` pin the search.
 
-    Pinning both chooses that candidate outright (the filters do not apply; its scores are
-    still computed and recorded). Pinning one restricts the search to it.
+    Pinning both chooses that candidate outright, but its row says ``passes: False`` (with
+    the reasons) when it fails a filter: a pinned choice is the user's, not a pass. Pinning
+    one restricts the search to it.
+
+    ``done`` are rows of an interrupted search (``candidates.csv``), reused as they are;
+    ``checkpoint`` is called with the whole table after every candidate, so a timeout keeps
+    what was scored.
 
     Raises :class:`ExperimentError` naming the best rejected candidate when no candidate
     passes the filters, so the user can see which threshold to relax.
@@ -110,22 +117,31 @@ def select_direction(
     if position is not None and position not in cands.positions:
         raise ExperimentError(f"selection.position {position} is not among the candidate positions {cands.positions}")
     table: list[dict[str, Any]] = []
+    previous = {(int(r["layer"]), int(r["position"])): dict(r) for r in done}
     grid = [(l, p) for l in layers for p in positions]
     for l, p in tqdm(grid, desc="selecting direction", disable=None, leave=False):
+        if (l, p) in previous:
+            table.append(previous[(l, p)])
+            continue
         vec = cands.vector(l, p).float()
         if not float(vec.norm()) > 1e-6 * float(cands.harmless_mean[l].norm(dim=-1).max()):
             # E.g. layer 0 at template positions: both classes see the same token embeddings.
             table.append({"layer": l, "position": p, "norm": float(vec.norm()), "passes": False,
                           "rejected_because": "zero vector"})
-            continue
-        means = cands.harmless_projection(vec)
-        scores = score_candidate(lm, vec, l, means, harmful_val, harmless_val, base_harmless_lp, token_ids,
-                                 mode=mode, batch_size=batch_size)
-        checks = ((f"kl>{kl_max}", scores["kl"] > kl_max), (f"induce<={induce_min}", scores["induce_score"] <= induce_min))
-        reasons = [] if pinned else [why for why, failed in checks if failed]  # a pinned choice is the user's
-        table.append({"layer": l, "position": p, "norm": float(vec.norm()), **scores,
-                      "passes": not reasons, "rejected_because": ",".join(reasons)})
-    ok = [r for r in table if r["passes"]]
+        else:
+            means = cands.harmless_projection(vec)
+            scores = score_candidate(lm, vec, l, means, harmful_val, harmless_val, base_harmless_lp, token_ids,
+                                     mode=mode, batch_size=batch_size)
+            checks = ((f"kl>{kl_max}", scores["kl"] > kl_max),
+                      (f"induce<={induce_min}", scores["induce_score"] <= induce_min))
+            reasons = [why for why, failed in checks if failed]
+            table.append({"layer": l, "position": p, "norm": float(vec.norm()), **scores,
+                          "passes": not reasons, "rejected_because": ",".join(reasons)})
+        if checkpoint is not None:
+            checkpoint(table)
+    if pinned:
+        table = [{**r, "pinned": True} for r in table]
+    ok = [r for r in table if r["passes"] or (pinned and "bypass_score" in r)]
     if not ok:
         scored = [r for r in table if "bypass_score" in r]
         if not scored:
@@ -147,6 +163,7 @@ def select_direction(
         info={k: best[k] for k in ("bypass_score", "induce_score", "kl")} | {
             "baseline_harmful_score": float(base_harmful), "baseline_harmless_score": float(base_harmless),
             "n_harmful": cands.n_harmful, "n_harmless": cands.n_harmless, "positions": cands.positions,
+            "passes": bool(best["passes"]),
         },
     )
     return SelectionResult(direction, table, float(base_harmful), float(base_harmless))

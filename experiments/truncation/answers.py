@@ -28,6 +28,12 @@ from experiments.truncation.prompts import (
 from experiments.truncation.shared_prefix import shared_prefix_logprobs
 
 
+#: Default of ``min_option_mass``: a forced answer whose options hold less next-token
+#: probability than this is a parse failure: the model meant to write something else (SmolLM2 often puts <10 % on the
+#: options after "So the best answer is: ("), and the argmax of the leftovers is noise.
+MIN_OPTION_MASS = 0.10
+
+
 @dataclass(frozen=True)
 class ForcedAnswer:
     """A forced answer: canonical answer (None = parse failure), option probabilities, and
@@ -42,9 +48,11 @@ class ForcedAnswer:
 class AnswerReader:
     """Reads forced answers for a fixed style; caches each option set's token ids."""
 
-    def __init__(self, lm: LoadedModel, style: ResolvedStyle, *, batch_size: int, answer_tokens: int):
+    def __init__(self, lm: LoadedModel, style: ResolvedStyle, *, batch_size: int, answer_tokens: int,
+                 min_mass: float = MIN_OPTION_MASS):
         self.lm, self.style = lm, style
         self.batch_size, self.answer_tokens = batch_size, answer_tokens
+        self.min_mass = min_mass
         self._ids: dict[tuple[str, tuple[str, ...]], list[list[int]]] = {}
 
     def candidate_ids(self, item: MCItem) -> list[list[int]]:
@@ -95,10 +103,11 @@ class AnswerReader:
         scores = torch.stack([torch.logsumexp(logp[ids], 0) for ids in self.candidate_ids(item)])
         probs = torch.softmax(scores, 0)
         best = int(torch.argmax(scores))
+        mass = float(torch.exp(torch.logsumexp(scores, 0)))
         return ForcedAnswer(
-            answer=canonical(item, item.labels[best]),
+            answer=canonical(item, item.labels[best]) if mass >= self.min_mass else None,
             probs={lab: round(float(p), 6) for lab, p in zip(item.labels, probs)},
-            mass=round(float(torch.exp(torch.logsumexp(scores, 0))), 6),
+            mass=round(mass, 6),
         )
 
     def continued(self, texts: Sequence[str], items: Sequence[MCItem], *, max_new_tokens: int,

@@ -121,6 +121,9 @@ class TruncationConfig(ExperimentConfig):
     continued: bool = True
     mistakes: bool = True
     answer_tokens: int = Field(8, ge=1, description="tokens generated for a forced free-form answer")
+    min_option_mass: float = Field(
+        0.1, ge=0, le=1, description="a forced answer with less next-token probability on the options is a parse failure"
+    )
     corruption: str | dict[str, str] = Field(
         "arithmetic", description="'arithmetic', {pattern, replacement}, or 'module:function'"
     )

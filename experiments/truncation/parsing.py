@@ -18,6 +18,7 @@ from typing import Sequence
 
 _LETTER = (
     r"(?:\(\s*(?P<paren>[A-Za-z])\s*\)"  # (B) or (b)
+    r"|\(\s*(?P<cut>[A-Z])(?=\s*\Z)"  # "(B" where a generation ran out of tokens
     r"|(?P<upper>[A-Z])(?![A-Za-z0-9])"  # B, B), B.
     r"|(?P<lower>[a-z])(?=\s*(?:[.,;:!?)]|$)))"  # b at the end of a clause
 )
@@ -39,7 +40,27 @@ _WEAK_NUMBER = re.compile(_NUMBER)
 
 
 def _letter(m: re.Match[str]) -> str:
-    return next(m.group(g) for g in ("paren", "upper", "lower") if m.groupdict().get(g)).upper()
+    return next(m.group(g) for g in ("paren", "cut", "upper", "lower") if m.groupdict().get(g)).upper()
+
+
+def _listed_options(text: str, labels: Sequence[str], options: Sequence[str]) -> set[int]:
+    """Start offsets of lines that repeat the option list ("(A) Yes", "(B) No"): not answers.
+
+    Small models often echo the options, and a generation cut off inside that echo would
+    otherwise read as choosing its last option. Only an echo of two or more options counts.
+    """
+    starts: set[int] = set()
+    for label, option in zip(labels, options):
+        if not option.strip():
+            continue
+        pat = re.compile(r"^[ \t]*\(\s*" + re.escape(label) + r"\s*\)[ \t]*" + re.escape(option.strip()),
+                         re.MULTILINE | re.IGNORECASE)
+        starts.update(m.start() for m in pat.finditer(text))
+    if len(starts) < 2:
+        return set()
+    # Within an echoed list, a line opening with "(C)" belongs to it even when cut off ("(C) Unk").
+    starts.update(m.start() for m in re.finditer(r"^[ \t]*\(\s*[A-Z]\s*\)", text, re.MULTILINE))
+    return starts
 
 
 def _prefix_pattern(prefix: str, body: str) -> re.Pattern[str]:
@@ -71,16 +92,26 @@ def parse_choice(
             strong.append((m.end(), _letter(m)))
     for m in _STRONG_LETTER.finditer(text):
         strong.append((m.end(), _letter(m)))
+    weak_options: list[tuple[int, str]] = []
     if options:
         alternatives = "|".join(re.escape(o.strip()) for o in sorted(options, key=len, reverse=True) if o.strip())
         if alternatives:
-            pat = re.compile(_ANSWER_LEAD + r"(?i:(?P<opt>" + alternatives + r"))(?![A-Za-z0-9])")
+            # "the answer is True", "answer: (36)": an option's text, bracketed or not.
+            pat = re.compile(_ANSWER_LEAD + r"\(?\s*(?i:(?P<opt>" + alternatives + r"))(?![A-Za-z0-9])")
             lookup = {o.strip().lower(): lab for o, lab in zip(options, labels)}
             for m in pat.finditer(text):
                 strong.append((m.end(), lookup[m.group("opt").lower()].upper()))
+            # A bare "(True)" or "(36)": an option's text in brackets, read like a bare "(B)".
+            bracketed = re.compile(r"\(\s*(?i:(?P<opt>" + alternatives + r"))\s*\)")
+            weak_options = [(m.end(), lookup[m.group("opt").lower()].upper()) for m in bracketed.finditer(text)]
     found = [(end, lab) for end, lab in strong if lab in valid]
     if not found:
-        found = [(m.end(), _letter(m)) for m in _WEAK_LETTER.finditer(text) if _letter(m) in valid]
+        listed = _listed_options(text, labels, options)
+        line_start = [text.rfind("\n", 0, m.start()) + 1 for m in _WEAK_LETTER.finditer(text)]
+        found = [(m.end(), _letter(m)) for m, ls in zip(_WEAK_LETTER.finditer(text), line_start)
+                 if _letter(m) in valid and ls not in listed]
+        found += [(end, lab) for end, lab in weak_options if lab in valid
+                  and text.rfind("\n", 0, end) + 1 not in listed]
     if not found:
         return None
     return max(found, key=lambda t: t[0])[1]

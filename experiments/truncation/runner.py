@@ -37,6 +37,7 @@ from experiments.core.config import load_config
 from experiments.core.errors import ConfigError
 from experiments.core.mc_datasets import MCItem, load_datasets
 from experiments.core.model import LoadedModel, load_model
+from experiments.core.run_loading import load_for_run
 from experiments.core.writer import RunWriter, unit_key
 from experiments.truncation.aoc import length_bucket
 from experiments.truncation.answers import AnswerReader
@@ -135,10 +136,10 @@ class TruncationRun:
     def lm(self) -> LoadedModel:
         if self._lm is None:
             cfg = self.cfg
-            self._lm = load_model(
+            self._lm = load_for_run(self.writer.run_dir, lambda: load_model(
                 cfg.model, dtype=cfg.dtype, device=cfg.device, revision=cfg.revision,
                 trust_remote_code=cfg.trust_remote_code, require_chat_template=cfg.prompt_format == "chat",
-            )
+            ))
         return self._lm
 
     # ------------------------------------------------------------------ driver
@@ -148,7 +149,7 @@ class TruncationRun:
             return self.writer.read()
         self.writer.update_info(**self.lm.describe())
         self.reader = AnswerReader(self.lm, self.style, batch_size=self.cfg.batch_size,
-                                   answer_tokens=self.cfg.answer_tokens)
+                                   answer_tokens=self.cfg.answer_tokens, min_mass=self.cfg.min_option_mass)
         self.cache = self.reasoning()
         if self.cfg.forced:
             self._compute_forced(self.forced_units())

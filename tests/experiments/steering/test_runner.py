@@ -195,13 +195,21 @@ def test_refusal_direction_files_and_judge_slot(organism_lm, shared_datasets, tm
     assert all(r.instruction in r.prompt for r in recs) and any(r.instruction in texts for r in recs)
 
 
-def test_no_passing_candidate_is_a_clear_error_that_keeps_the_scores(organism_lm, tmp_path):
+def test_no_passing_candidate_finishes_the_run_with_the_reason_and_the_scores(organism_lm, tmp_path):
+    """No passing candidate is a finding, not a crash: the run finishes with its baselines, the
+    filter's per-prompt counts as rows and in run.json, the reason, and every candidate's scores."""
     cfg = SteeringConfig(batch_size=16, data={"n_train": 8, "n_val": 8, "n_eval": 4}, selection={"kl_max": 1e-9})
-    with pytest.raises(ExperimentError, match="relax selection.kl_max"):
-        run_steering(cfg, tmp_path / "run", lm=organism_lm)
+    df = run_steering(cfg, tmp_path / "run", lm=organism_lm)
     cands = pd.read_csv(tmp_path / "run" / "candidates.csv")
     assert not cands["passes"].any() and cands["kl"].notna().any()
-    assert not (tmp_path / "run" / "results.parquet").exists()
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["finished_at"] is not None and info["direction"]["found"] is False
+    assert "relax selection.kl_max" in info["direction"]["reason"]
+    assert info["refusal_filter"]["train_kept"]["harmful"] == "8/8"  # the organism refuses every one
+    assert set(df.experiment) == {"harmful", "harmless", "refusal_filter"}
+    assert set(df[df.experiment != "refusal_filter"].condition) == {"baseline"}
+    kept = df[(df.experiment == "refusal_filter") & (df.group == "harmful") & (df.condition == "train")]
+    assert len(kept) == 8 and kept.value.sum() == 8
 
 
 def test_direction_is_recomputed_from_the_stored_prompts(full_run, organism_lm):
@@ -217,3 +225,15 @@ def test_direction_is_recomputed_from_the_stored_prompts(full_run, organism_lm):
     d = Direction.load(out / "direction.pt")
     cands = mean_diff_candidates(organism_lm, train["harmful"], train["harmless"], [d.position], batch_size=32)
     assert torch.allclose(cands.vector(d.layer, d.position).float(), d.vector, atol=1e-5)
+
+
+def test_a_pinned_candidate_that_fails_a_filter_is_not_marked_passing(organism_lm, tmp_path):
+    cfg = SteeringConfig(batch_size=16, data={"n_train": 8, "n_val": 8, "n_eval": 4},
+                         selection={"kl_max": 1e-9, "layer": 2, "position": -1}, sweep={"enabled": False},
+                         cost={"enabled": False}, random_controls=False, max_new_tokens=4)
+    run_steering(cfg, tmp_path / "run", lm=organism_lm)
+    cands = pd.read_csv(tmp_path / "run" / "candidates.csv")
+    assert len(cands) == 1 and not cands.passes.iloc[0] and cands.pinned.iloc[0]
+    assert "kl>" in cands.rejected_because.iloc[0]
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["direction"]["layer"] == 2 and info["direction"]["passes"] is False

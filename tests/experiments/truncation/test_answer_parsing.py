@@ -82,3 +82,18 @@ def test_parse_short_answer_prefers_strong_match_over_later_numbers():
 )
 def test_normalize_short_answer(raw, norm):
     assert normalize_short_answer(raw) == norm
+
+
+def test_option_text_in_brackets_is_read_as_that_option():
+    assert parse_choice("So I pick (True).", ["A", "B"], options=["True", "False"]) == "A"
+    assert parse_choice("The answer is (36).", ["A", "B", "C"], options=["12", "36", "40"]) == "B"
+
+
+def test_a_cut_off_echo_of_the_options_is_not_an_answer():
+    text = "Let me list the options:\n(A) True\n(B) False\n(C) Unk"
+    assert parse_choice(text, ["A", "B", "C"], options=["True", "False", "Unknown"]) is None
+
+
+def test_an_answer_bracket_cut_off_at_the_end_of_the_generation_is_read():
+    assert parse_choice("Step 1 ... The answer is (B", ["A", "B"]) == "B"
+    assert parse_choice("The answer is (B and then", ["A", "B"]) is None
