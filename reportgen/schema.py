@@ -52,8 +52,11 @@ BOUND_COLUMNS = ("lower_bound", "upper_bound")
 #: Optional column: on a row that cannot fail by construction (a forced answer after the whole
 #: reasoning "matches the full answer"), why. Such rows are a sanity check, never evidence.
 CHECK_COLUMN = "check"
+#: Optional column: ``chat`` or ``completion`` when one run holds both prompt formats
+#: (``reportgen run formats``); the same item under the two formats is two observations.
+PROMPT_FORMAT_COLUMN = "prompt_format"
 #: Columns that identify one observation: two rows agreeing on all of them count it twice.
-ROW_KEY = (*KEY_COLUMNS, *OPTIONAL_COLUMNS)
+ROW_KEY = (*KEY_COLUMNS, *OPTIONAL_COLUMNS, PROMPT_FORMAT_COLUMN)
 #: Metrics whose values are 0/1 outcomes by definition, wherever they come from: a 4 there is a
 #: bug in the writer, not a rate of 400 %. ``run.json`` ``binary_metrics`` declares more.
 BINARY_METRICS = frozenset({
