@@ -174,9 +174,9 @@ def summary_items(charts: Sequence[ChartSpec]) -> list[SummaryItem]:
 
 def summary_slide(spec: DeckSpec, items: Sequence[SummaryItem], slide_of: dict[str, int]) -> list[BulletSlide]:
     """Slide 3: the question and the week's takeaways, each pointing at its chart's slide."""
-    question = spec.question or f"{spec.title or spec.project}"
     bullets = [f"{i.text} (slide {slide_of[i.chart_id]})" for i in items if i.chart_id in slide_of]
-    return bullet_slides("Summary", [f"Question: {question}", *(bullets or ["No result charts this week."])],
+    lead = [f"Question: {spec.question}"] if spec.question else []
+    return bullet_slides("Summary", [*lead, *(bullets or ["No result charts this week."])],
                          "The week's takeaways with their numbers; each names the slide with its chart.")
 
 

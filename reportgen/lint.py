@@ -227,7 +227,8 @@ def jargon_in(text: str, extra_terms: Iterable[str] = ()) -> list[str]:
     for term in (*JARGON, *extra_terms):
         if re.search(rf"(?<![A-Za-z]){re.escape(term)}(?![A-Za-z])", text, flags=re.IGNORECASE if not term.isupper() else 0):
             found[term] = None
-    for m in _ACRONYM.finditer(text):
+    # A model's hub id (meta-llama/Llama-3.1-8B-Instruct) names a model, not jargon.
+    for m in _ACRONYM.finditer(re.sub(r"\S+/\S+", " ", text)):
         word = m.group(0)
         if word.upper() not in COMMON_ABBREVIATIONS and not any(word.lower() == t.lower() for t in found):
             found[word] = None

@@ -10,8 +10,10 @@ get the palette's strongest hues.
 
 from __future__ import annotations
 
-#: Okabe & Ito (2008) colour-blind-safe palette, in the order categories receive it.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+#: Okabe & Ito (2008) colour-blind-safe palette, in the order categories receive it. Its
+#: yellow is left out: a deck-wide palette reaches the later colours, and a thin yellow bar
+#: on white is hard to see on a projector.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 #: A reference condition (baseline, a control) is drawn in neutral grey so the eye goes
 #: to the manipulated condition.
 BASELINE_COLOR = "#8A8A8A"
