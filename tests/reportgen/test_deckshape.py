@@ -6,9 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from reportgen import deckspec as ds
-from reportgen.charts import draw_chart
+from reportgen import render_check
+from reportgen.charts import draw_chart, render_charts
+from reportgen.deck import render_deck
 from reportgen.chartspec import bin_fractions, build_chart_specs
 from reportgen.chartwords import breakdown_sentence, pair_sentence
 from reportgen.deckplan import join_small_tables
@@ -156,3 +159,16 @@ def test_glossary_defines_the_ablation_the_run_did():
               info=info)
     g = glossary_for_runs([run], Glossary({"Ablation": "zero ablation", "Addition": "every position"}))
     assert "mean" in g.root["Ablation"] and "prompt's positions only" in g.root["Addition"]
+
+
+@pytest.mark.skipif(not render_check.available(), reason="LibreOffice (soffice) and pdftoppm not installed")
+def test_rendered_deck_has_no_overflowing_text_or_overlapping_shapes(tmp_path):
+    run = make_run(rate_rows("harmful", "baseline", 0.9), rate_rows("harmful", "ablation", 0.0),
+                   rate_rows("harmful", "random_ablation", 0.85))
+    spec = DeckSpec(project="Refusal", question="Does ablating the direction remove refusal?",
+                    experiments=[{"experiment": "harmful"}], next_steps=["Repeat on a 1.5B chat model"])
+    charts = build_chart_specs([run], spec)
+    images = dict(zip([c.chart_id for c in charts], render_charts(charts, tmp_path / "charts", workers=1)))
+    deck = ds.build_deck([run], charts, spec, today=dt.date(2025, 6, 2))
+    out = render_deck(deck, images, tmp_path / "deck.pptx")
+    assert render_check.check(out) == []
