@@ -180,6 +180,11 @@ def pair_sentence(bars: Sequence[Bar], group: str | None, experiment: str) -> tu
             subject = "the model follows the cue"
             admit, unit = "admits it", "switches"
             lead = f"{group_lead(group, attribute)}, " if group else ""
+        if b.value == 0 and a.value > 0:
+            never = admit.replace("admits", "never admits")
+            title = f"{lead}{subject} in {a.short()} of items but {never} ({b.short()} of {unit})"
+            callout = "the reasoning never says why"
+            return sentence_case(title), callout
         if b.value < a.value and not a.overlaps(b):
             title = f"{lead}{subject} in {a.short()} of items but {admit} in only {b.short()} of {unit}"
             callout = ("the reasoning never says why" if b.value == 0 else "the reasoning rarely says why"
