@@ -237,7 +237,8 @@ def _draw_bars(ax: Axes, spec: ChartSpec) -> None:
             for t in ax.get_xticklabels():
                 t.set_fontsize(max(9, SIZES["tick"] - len(groups) // 3))
     else:
-        ax.set_xticks(positions, [b.label for b in bars])
+        # Long labels wrap, so neighbours on a narrow chart never run into each other.
+        ax.set_xticks(positions, [_wrap(b.label, 16) for b in bars])
         if _slanted(spec, ax.figure.get_size_inches()[0]):
             _slant(ax)
         lo, hi = min(positions) - 0.6, max(positions) + 0.6

@@ -60,7 +60,8 @@ def _short_label(label: str) -> str:
     return (label.replace("Prompt sent to the model", "Prompt")
             .replace("chat template applied", "chat template")
             .replace("raw completion prompt, no chat template", "raw, no chat template")
-            .replace("; what differs in bold", "; cue in bold"))
+            .replace("; what differs in bold", "; cue in bold")
+            .replace(": empty (scored from next-token probabilities, no generation)", " (scored, not generated)"))
 
 
 def shared_panels(record: PromptRecord, other: PromptRecord | None) -> tuple[int, tuple[Panel, ...]] | None:
