@@ -238,7 +238,10 @@ def _draw_bars(ax: Axes, spec: ChartSpec) -> None:
                 t.set_fontsize(max(9, SIZES["tick"] - len(groups) // 3))
     else:
         # Long labels wrap, so neighbours on a narrow chart never run into each other.
-        ax.set_xticks(positions, [_wrap(b.label, 16) for b in bars])
+        narrow = ax.figure.get_size_inches()[0] < 8  # beside its prompt: the bars sit closer
+        ax.set_xticks(positions, [_wrap(b.label, 10 if narrow else 16) for b in bars])
+        if narrow:
+            ax.tick_params(axis="x", labelsize=12)
         if _slanted(spec, ax.figure.get_size_inches()[0]):
             _slant(ax)
         lo, hi = min(positions) - 0.6, max(positions) + 0.6
