@@ -90,6 +90,8 @@ def draw_chart(spec: ChartSpec, *, size_in: tuple[float, float] = DEFAULT_SIZE_I
     bottom_in = 0.95 if with_text else 0.75
     if spec.kind != "bars" or len({b.group for b in spec.bars}) > 1:
         bottom_in += 0.1
+    if _slanted(spec, width):
+        bottom_in += 0.85
     left_in = 1.25
     right_in = 0.35
     ax = fig.add_axes(
@@ -114,6 +116,8 @@ def render_chart(spec: ChartSpec, path: Path | str, *, size_in: tuple[float, flo
     """Draw one chart to a PNG at ``path`` (written atomically) and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if spec.size_in is not None and not with_text:
+        size_in = spec.size_in  # a chart that shares its slide with the prompt
     fig = draw_chart(spec, size_in=size_in, with_text=with_text)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     # zlib level 1: flat-colour charts compress almost as well, several times faster.
@@ -252,14 +256,27 @@ def _draw_bars(ax: Axes, spec: ChartSpec) -> None:
                 color=TEXT, zorder=4, gid="value-label", linespacing=1.05)
     if grouped:
         ax.set_xticks(centers, [group_label(str(g)) for g in groups])
+        if _slanted(spec, ax.figure.get_size_inches()[0]):
+            _slant(ax)
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len({b.category for b in bars}),
                   frameon=False, fontsize=SIZES["legend"], handlelength=1.0, borderaxespad=0.2)
-        ax.set_xlim(min(positions) - width, max(positions) + width)
+        lo, hi = min(positions) - width, max(positions) + width
+        if spec.highlight is not None:  # a comparison's callout, right of the clusters
+            hi += _callout_gutter(ax, spec.highlight.text, hi - lo, width)
+        ax.set_xlim(lo, hi)
+        if spec.highlight is not None:
+            _bar_callout(ax, spec, positions, width, "right")
         if len(groups) > 6:
             for t in ax.get_xticklabels():
                 t.set_fontsize(max(9, SIZES["tick"] - len(groups) // 3))
     else:
-        ax.set_xticks(positions, [b.label for b in bars])
+        # Long labels wrap, so neighbours on a narrow chart never run into each other.
+        narrow = ax.figure.get_size_inches()[0] < 8  # beside its prompt: the bars sit closer
+        ax.set_xticks(positions, [_wrap(b.label, 10 if narrow else 16) for b in bars])
+        if narrow:
+            ax.tick_params(axis="x", labelsize=12)
+        if _slanted(spec, ax.figure.get_size_inches()[0]):
+            _slant(ax)
         lo, hi = min(positions) - 0.6, max(positions) + 0.6
         side = _callout_side(spec)
         # Room for the callout beside the bars, on the side of the highlighted bar so the
@@ -273,6 +290,31 @@ def _draw_bars(ax: Axes, spec: ChartSpec) -> None:
         ax.set_xlim(lo, hi)
         if spec.highlight is not None:
             _bar_callout(ax, spec, positions, width, side)
+
+
+def _tick_labels(spec: ChartSpec) -> list[str]:
+    if _grouped(spec):
+        return [group_label(str(g)) for g in dict.fromkeys(b.group for b in spec.bars)]
+    return [b.label for b in spec.bars]
+
+
+def _slanted(spec: ChartSpec, width_in: float) -> bool:
+    """Whether the x labels would collide side by side (12 conditions on one axis): then they
+    are written at a slant, which keeps every label whole and readable."""
+    if spec.kind != "bars" or not spec.bars:
+        return False
+    labels = _tick_labels(spec)
+    slot_in = (width_in - 1.6) / max(1, len(labels))
+    longest = max(len(t) for t in labels) * SIZES["tick"] / 72 * 0.58
+    return len(labels) > 3 and longest > slot_in * 0.95
+
+
+def _slant(ax: Axes) -> None:
+    for t in ax.get_xticklabels():
+        t.set_rotation(30)
+        t.set_ha("right")
+        t.set_rotation_mode("anchor")
+        t.set_fontsize(min(t.get_fontsize(), 13))
 
 
 def _grouped(spec: ChartSpec) -> bool:
@@ -326,7 +368,8 @@ _CALLOUT_OFFSET = 0.45
 def _bar_callout(ax: Axes, spec: ChartSpec, positions: list[float], width: float, side: str) -> None:
     h = spec.highlight
     assert h is not None
-    idx = next((i for i, b in enumerate(spec.bars) if b.category == h.category), None)
+    idx = next((i for i, b in enumerate(spec.bars)
+                if b.category == h.category and (h.group is None or b.group == h.group)), None)
     if idx is None:
         return
     e = spec.bars[idx].estimate
@@ -335,14 +378,22 @@ def _bar_callout(ax: Axes, spec: ChartSpec, positions: list[float], width: float
     # Point at the upper part of the bar (or its top when it is short), and put the text
     # level with it, kept inside the plot.
     y_target = e.value * 0.8 if abs(e.value) > 0.25 * (ymax - ymin) else e.value
+    if abs(e.value) < 0.03 * (ymax - ymin):
+        # A bar of (almost) no height: the arrow goes to the side of its value label, not
+        # to empty axis.
+        y_target = max(e.high, e.value) + 0.05 * (ymax - ymin)
+        x0, x1 = ax.get_xlim()
+        half_label = len(e.label()) * SIZES["label"] / 72 * 0.3 * (x1 - x0) / _axes_width_in(ax)
+        x_edge = positions[idx] + max(width / 2 + 0.04, half_label + 0.03) * (1 if side == "right" else -1)
     y_target = max(y_target, ymin + 0.02 * (ymax - ymin))
     y_text = min(max(y_target + 0.18 * (ymax - ymin), ymin + 0.2 * (ymax - ymin)), ymin + 0.8 * (ymax - ymin))
-    x_text = positions[idx] + (_CALLOUT_OFFSET + width / 2) * (1 if side == "right" else -1)
+    reach = max(_CALLOUT_OFFSET + width / 2, abs(x_edge - positions[idx]) + 0.25)
+    x_text = positions[idx] + reach * (1 if side == "right" else -1)
     ax.annotate(
         _wrap(h.text, 22), xy=(x_edge, y_target), xytext=(x_text, y_text),
         ha="left" if side == "right" else "right", va="center", fontsize=SIZES["callout"],
-        fontweight="bold", color=TEXT, zorder=5, gid="callout",
-        arrowprops=dict(arrowstyle="-|>", color=TEXT, lw=2.0, mutation_scale=22,
+        fontweight="bold", color=spec.callout_color, zorder=5, gid="callout",
+        arrowprops=dict(arrowstyle="-|>", color=spec.callout_color, lw=2.0, mutation_scale=22,
                         shrinkA=4, shrinkB=2, connectionstyle="arc3,rad=0.0"),
     )
 
@@ -536,8 +587,8 @@ def _point_callout(ax: Axes, spec: ChartSpec, obstacles: np.ndarray,
         text, xy=(p.x, p.estimate.value), xycoords="data",
         xytext=(cx, cy), textcoords="axes fraction",
         ha="center", va="center", fontsize=SIZES["callout"], fontweight="bold",
-        color=TEXT, zorder=6, gid="callout", linespacing=1.25,
-        arrowprops=dict(arrowstyle="-|>", color=TEXT, lw=2.0, mutation_scale=22, shrinkA=4, shrinkB=7),
+        color=spec.callout_color, zorder=6, gid="callout", linespacing=1.25,
+        arrowprops=dict(arrowstyle="-|>", color=spec.callout_color, lw=2.0, mutation_scale=22, shrinkA=4, shrinkB=7),
     )
 
 

@@ -48,6 +48,7 @@ from reportgen.chartwords import (
     sweep_sentence,
     x_breakdown_sentence,
 )
+from reportgen.palette import BASELINE_COLOR, CALLOUT_COLOR, PALETTE, DeckColors  # noqa: F401 (re-exported)
 from reportgen.schema import PromptRecord, Run
 from reportgen.spec import DeckSpec, ExperimentSpec, PromptChoice, SpecError
 from reportgen.summarize import ExperimentKey, experiments, metric_kinds, summarize
@@ -68,10 +69,9 @@ DIAGNOSTIC_METRICS = ("parse_failure", "excluded", "judge_parse_failure", "artic
 #: Pairs of metrics compared as the two categories of one chart (bias: does it say so?).
 METRIC_PAIRS = (("switched", "articulated"), ("changed", "articulated"))
 
-#: Okabe & Ito (2008) colour-blind-safe palette, in the order categories receive it;
-#: a baseline is drawn in neutral grey so the eye goes to the manipulated condition.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-BASELINE_COLOR = "#8A8A8A"
+#: Names that mark a control condition (random-direction ablation): it is what a claim is
+#: checked against, never the headline of an automatic chart.
+CONTROL_MARKERS = ("random", "control", "shuffled", "placebo", "sham")
 
 
 # ------------------------------------------------------------------ the chart spec
@@ -153,6 +153,11 @@ class ChartSpec:
     categories: tuple[str, ...] = ()
     group: str | None = None
     prompt: PromptChoice | None = None
+    callout_color: str = CALLOUT_COLOR
+    size_in: tuple[float, float] | None = None
+    """Drawn at this size instead of the full chart box (a chart sharing its slide with the prompt)."""
+    models: tuple[str, ...] = ()
+    """Every model the deck covers, when more than one: each result slide names its own."""
 
     @property
     def estimates(self) -> list[stats.Estimate]:
@@ -165,21 +170,36 @@ class ChartSpec:
 # ------------------------------------------------------------------ building
 
 
-class _Colors:
-    """One colour per category within an experiment's charts (main and backup alike)."""
+#: Kept for callers that built colours per experiment; the deck shares one instance.
+_Colors = DeckColors  # noqa: N816
 
-    def __init__(self) -> None:
-        self._assigned: dict[str, str] = {}
 
-    def __call__(self, category: str, is_baseline: bool = False) -> str:
-        if category not in self._assigned:
-            if is_baseline:
-                self._assigned[category] = BASELINE_COLOR
-            else:
-                used = set(self._assigned.values())
-                free = [c for c in PALETTE if c not in used]
-                self._assigned[category] = free[0] if free else PALETTE[len(self._assigned) % len(PALETTE)]
-        return self._assigned[category]
+#: More distinct fractional x values than this (a sentence cut gives every item its own
+#: fraction) are binned: a curve of single items zig-zags and its intervals span the axis.
+MAX_FRACTIONS = 12
+FRACTION_BINS = 4
+
+
+def bin_fractions(df: pd.DataFrame) -> pd.DataFrame:
+    """x in [0, 1] rounded to the nearest quarter when nearly every row has its own x.
+
+    Sentence cuts (one fraction per item) then read as a curve over 0, 25, 50, 75 and
+    100 % of the reasoning kept, each point with enough items for an interval.
+    """
+    if "x" not in df.columns or df["x"].isna().all():
+        return df
+    xs = df["x"].dropna().astype(float)
+    if xs.nunique() <= MAX_FRACTIONS or xs.min() < 0 or xs.max() > 1 or (xs % 1 == 0).all():
+        return df
+    out = df.copy()
+    out["x"] = (out["x"].astype(float) * FRACTION_BINS).round() / FRACTION_BINS
+    return out
+
+
+def is_control(condition: str) -> bool:
+    """Whether a condition is a control (random direction, sham): checked against, not shown off."""
+    name = condition.lower()
+    return any(m in name for m in CONTROL_MARKERS)
 
 
 def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list[ChartSpec]:
@@ -201,22 +221,73 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
     if spec is not None and spec.experiments:
         rank = {e.experiment: i for i, e in enumerate(spec.experiments)}
         jobs.sort(key=lambda j: rank.get(j[1].experiment, len(rank)))
+    colors = DeckColors()
+    listed = spec is not None and bool(spec.experiments)
+    models = tuple(sorted({key.model for _, key, _ in jobs}))
     charts: list[ChartSpec] = []
+    compared: set[str] = set()
     for run, key, override in jobs:
-        # Colours are assigned per experiment, main-chart categories first, so every main
-        # chart gets the palette's strongest pair and its backups reuse the same hues.
-        charts.extend(experiment_charts(run, key, override, _Colors()))
+        if override is not None and override.compare and override.experiment not in compared:
+            # The runs (models, formats) of this experiment side by side; each run's own
+            # charts follow in the backup.
+            from reportgen.comparecharts import compare_chart
+
+            compared.add(override.experiment)
+            group = [(r, k) for r, k, o in jobs if o is override]
+            charts.append(compare_chart(group, override, colors))
+        # One palette for the deck: a condition keeps its colour on every slide.
+        built = experiment_charts(run, key, override, colors)
+        if override is not None and override.compare:
+            for c in built:
+                c.backup = True
+        if listed and override is None and spec is not None and spec.unlisted == "backup":
+            for c in built:  # not in the spec's story: shown in the backup, complete
+                c.backup = True
+        charts.extend(built)
+    for c in charts:
+        if spec is not None:
+            c.callout_color = spec.callout_color
+        c.models = models if len(models) > 1 else ()
+    charts = dedupe_charts(charts)
+    from reportgen.deckplan import plan_shared_slides  # deckplan builds on deckspec, which imports this module
+
+    plan_shared_slides(runs, charts)
     return charts
+
+
+def dedupe_charts(charts: Sequence[ChartSpec]) -> list[ChartSpec]:
+    """Drop a backup chart that draws exactly what an earlier chart draws.
+
+    A breakdown of an experiment with only the two charted conditions repeats its main
+    chart; two slides with the same bars make the audience look for a difference.
+    """
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for c in charts:
+        sig = chart_signature(c)
+        if c.backup and sig in seen:
+            continue
+        seen.add(sig)
+        out.append(c)
+    return out
+
+
+def chart_signature(c: ChartSpec) -> tuple[object, ...]:
+    """What a chart draws (marks and their values), independent of its words."""
+    bars = tuple(sorted((b.category, b.group or "", round(b.estimate.value, 9), b.estimate.n) for b in c.bars))
+    series = tuple(sorted((s.category, s.group or "", tuple((p.x, round(p.estimate.value, 9)) for p in s.points))
+                          for s in c.series))
+    return (c.run_id, c.experiment, c.model, c.metric, c.kind, bars, series)
 
 
 def experiment_charts(
     run: Run,
     key: ExperimentKey,
     override: ExperimentSpec | None = None,
-    colors: _Colors | None = None,
+    colors: DeckColors | None = None,
 ) -> list[ChartSpec]:
     """The main chart of one experiment and its backup charts."""
-    colors = colors or _Colors()
+    colors = colors or DeckColors()
     ctx = _Context(run, key, override, colors)
     main = ctx.main_chart()
     charts = [main]
@@ -228,18 +299,19 @@ def experiment_charts(
 class _Context:
     """One experiment's rows plus the decisions shared by its main and backup charts."""
 
-    def __init__(self, run: Run, key: ExperimentKey, override: ExperimentSpec | None, colors: _Colors):
+    def __init__(self, run: Run, key: ExperimentKey, override: ExperimentSpec | None, colors: DeckColors):
         self.run = run
         self.key = key
         self.o = override or ExperimentSpec(experiment=key.experiment)
         self.colors = colors
         df = run.results
-        self.df = df[(df["experiment"] == key.experiment) & (df["model"] == key.model)]
+        self.df = bin_fractions(df[(df["experiment"] == key.experiment) & (df["model"] == key.model)])
         self.kinds = metric_kinds(self.df)
         self.metrics = list(dict.fromkeys(self.df["metric"].astype(str)))
         self.conditions = list(dict.fromkeys(self.df["condition"].astype(str)))
         self.has_group = "group" in self.df.columns and self.df["group"].notna().any()
-        self.baseline = _baseline(self.conditions)
+        # Without a baseline, a control (random direction) is what the effect is read against.
+        self.baseline = _baseline(self.conditions) or next((c for c in self.conditions if is_control(c)), None)
         self._check_override()
 
     # -------------------------------------------------------------- decisions
@@ -503,7 +575,7 @@ class _Context:
             base = self.baseline if self.baseline in order else order[0]
             return [base] + [c for c in order if c != base]
         base = self.baseline if self.baseline in order else order[0]
-        others = [c for c in order if c != base]
+        others = [c for c in order if c != base and not is_control(c)] or [c for c in order if c != base]
         strongest = max(others, key=lambda c: abs(cells[c].value - cells[base].value))
         return [base, strongest]
 
@@ -526,8 +598,11 @@ class _Context:
             return self.o.highlight
         if not cats:
             return None
-        non_base = [c for c in cats if c != self.baseline]
-        return non_base[-1] if non_base else cats[-1]
+        non_base = [c for c in cats if c != self.baseline and not is_control(c)]
+        if non_base:
+            return non_base[-1]
+        rest = [c for c in cats if c != self.baseline]
+        return rest[-1] if rest else cats[-1]
 
     # -------------------------------------------------------------- backup charts
 

@@ -180,12 +180,20 @@ def pair_sentence(bars: Sequence[Bar], group: str | None, experiment: str) -> tu
             subject = "the model follows the cue"
             admit, unit = "admits it", "switches"
             lead = f"{group_lead(group, attribute)}, " if group else ""
+        if b.value == 0 and a.value > 0:
+            never = admit.replace("admits", "never admits")
+            title = f"{lead}{subject} in {a.short()} of items but {never} ({b.short()} of {unit})"
+            callout = "the reasoning never says why"
+            return sentence_case(title), callout
         if b.value < a.value and not a.overlaps(b):
             title = f"{lead}{subject} in {a.short()} of items but {admit} in only {b.short()} of {unit}"
-            callout = "the reasoning rarely says why" if b.value < 0.25 else f"{(a.value - b.value) * 100:.0f} points lower"
+            callout = ("the reasoning never says why" if b.value == 0 else "the reasoning rarely says why"
+                       if b.value < 0.25 else f"{(a.value - b.value) * 100:.0f} points lower")
         else:
             title = f"{lead}{subject} in {a.short()} of items and {admit} in {b.short()} of {unit}"
-            callout = "the reasoning mostly says why" if b.value >= 0.5 else "admitted in some cases"
+            # The callout must agree with its number: "in some cases" is wrong for 0 %.
+            callout = ("the reasoning mostly says why" if b.value >= 0.5 else "never admitted" if b.value == 0
+                       else f"admitted in {b.short()}")
         return sentence_case(title), callout
     lead = f"{group_lead(group, attribute)}, " if group else ""
     na, nb = metric_noun(cats[0]), metric_noun(cats[1])
@@ -338,6 +346,11 @@ def breakdown_sentence(bars: Sequence[Bar], metric: str, baseline: str | None) -
     where_hi = hi.label.lower() + (f", {group_label(hi.group)}" if hi.group else "")
     if lo is hi:
         return f"{sentence_case(noun)} is {hi.estimate.short()} under {where_hi}"
+    if lo.estimate.short() == hi.estimate.short():
+        return f"{sentence_case(noun)} is {hi.estimate.short()} under every condition"
+    if all(lo.estimate.overlaps(b.estimate) and hi.estimate.overlaps(b.estimate) for b in bars):
+        return (f"No condition clearly changes {noun}: {lo.estimate.short()} ({where_lo}) "
+                f"to {hi.estimate.short()} ({where_hi}), intervals overlap")
     return (
         f"{sentence_case(noun)} ranges from {lo.estimate.short()} ({where_lo}) to {hi.estimate.short()} ({where_hi})"
     )
@@ -373,6 +386,8 @@ def group_breakdown_sentence(bars: Sequence[Bar], pair: Sequence[str]) -> str:
     noun = metric_noun(pair[0])
     if hi is lo:
         return f"{sentence_case(noun)} is {hi.estimate.short()} for {group_label(hi.group or '')}"
+    if hi.estimate.short() == lo.estimate.short():
+        return f"{sentence_case(noun)} is {hi.estimate.short()} in every group"
     return (f"{sentence_case(noun)} ranges from {lo.estimate.short()} ({group_label(lo.group or '')}) "
             f"to {hi.estimate.short()} ({group_label(hi.group or '')})")
 

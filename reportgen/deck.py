@@ -211,7 +211,8 @@ def _draw_glossary(slide: PptxSlide, s: ds.GlossarySlide, images: Mapping[str, P
 
 def _draw_chart(slide: PptxSlide, s: ds.ChartSlide, images: Mapping[str, Path]) -> None:
     _title(slide, s.title, s.title_pt)
-    left, top, width, height = ds.CHART_BOX
+    left, top, _, height = ds.CHART_BOX
+    width = s.chart_w
     pic = slide.shapes.add_picture(str(images[s.chart_id]), _emu(left), _emu(top))
     # Fit the picture into the box, keeping its aspect ratio; left-aligned under the title.
     scale = min(_emu(width) / pic.width, _emu(height) / pic.height)
@@ -220,18 +221,24 @@ def _draw_chart(slide: PptxSlide, s: ds.ChartSlide, images: Mapping[str, Path]) 
     pic.name = f"Chart {s.chart_id}"
     _text(slide, ds.MARGIN, ds.CAPTION_TOP, ds.CONTENT_W, ds.CAPTION_H, [s.caption], s.caption_pt,
           anchor=MSO_ANCHOR.MIDDLE)
+    _panels(slide, s.panels, s.prompt_font_pt)
     _text(slide, ds.MARGIN, ds.FOOTER_TOP, ds.CONTENT_W - 70, ds.FOOTER_H, [s.footnote], s.footnote_pt,
           color=MUTED, anchor=MSO_ANCHOR.BOTTOM)
 
 
 def _draw_prompt(slide: PptxSlide, s: ds.PromptSlide, images: Mapping[str, Path]) -> None:
     _title(slide, s.title, s.title_pt, height=ds.PROMPT_TITLE_H)
-    for panel in s.panels:
-        _text(slide, ds.MARGIN, panel.top, ds.CONTENT_W, ds.PANEL_LABEL_H, [panel.label], 12, bold=True,
+    _panels(slide, s.panels, s.font_pt)
+
+
+def _panels(slide: PptxSlide, panels: tuple[ds.Panel, ...], font_pt: float) -> None:
+    """Labelled boxes of verbatim monospace text (a prompt slide, or beside a chart)."""
+    for panel in panels:
+        _text(slide, panel.left, panel.top, panel.width, ds.PANEL_LABEL_H, [panel.label], 12, bold=True,
               color=MUTED, anchor=MSO_ANCHOR.MIDDLE)
         fill, line = (PROMPT_FILL, PROMPT_LINE) if panel.role == "prompt" else (COMPLETION_FILL, COMPLETION_LINE)
-        box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(ds.MARGIN), _emu(panel.top + ds.PANEL_LABEL_H),
-                                     _emu(ds.CONTENT_W), _emu(panel.height - ds.PANEL_LABEL_H))
+        box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(panel.left), _emu(panel.top + ds.PANEL_LABEL_H),
+                                     _emu(panel.width), _emu(panel.height - ds.PANEL_LABEL_H))
         box.name = f"{panel.role.capitalize()} text"
         _plain(box)
         box.fill.solid()
@@ -242,9 +249,9 @@ def _draw_prompt(slide: PptxSlide, s: ds.PromptSlide, images: Mapping[str, Path]
         for i, pieces in enumerate(panel.lines):
             p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
             p.alignment = PP_ALIGN.LEFT
-            p.line_spacing = Pt(s.font_pt * ds.LINE_SPACING)
+            p.line_spacing = Pt(font_pt * ds.LINE_SPACING)
             p.space_before = p.space_after = Pt(0)
-            _mono_line(p, pieces, s.font_pt, panel.highlight)
+            _mono_line(p, pieces, font_pt, panel.highlight)
 
 
 def _mono_line(p: _Paragraph, pieces: tuple[str, ...], size: float, highlight: str | None = None) -> None:

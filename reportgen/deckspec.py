@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Union
 
 from reportgen import __version__
-from reportgen.chartspec import ChartSpec, condition_label, experiment_label, metric_noun, select_prompt
+from reportgen.chartspec import ChartSpec, bin_fractions, condition_label, experiment_label, metric_noun, select_prompt
 from reportgen.recap import Glossary, Takeaway, Takeaways
 from reportgen.schema import PromptRecord, Run
 from reportgen.spec import DeckSpec
@@ -140,6 +140,11 @@ class ChartSlide:
     backup: bool
     notes: str
     kind: Literal["chart"] = "chart"
+    chart_w: float = CHART_BOX[2]
+    """Width of the chart picture's box; narrower when the prompt shares the slide."""
+    panels: tuple[Panel, ...] = ()
+    """The prompt and completion beside the chart, when they are short enough to share it."""
+    prompt_font_pt: int = 0
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,8 @@ class Panel:
     joins_previous: bool = False
     """The first line carries on the previous page's last line (one long line split across
     slides), so joining the pages back up adds no line break there."""
+    left: float = MARGIN
+    width: float = CONTENT_W
 
     @property
     def text(self) -> str:
@@ -215,6 +222,8 @@ class Deck:
     properties: DeckProperties
     takeaways: Takeaways
     chart_ids: tuple[str, ...] = field(default=())
+    main_budget: int | None = None
+    """Most slides the main results section may take (the deck spec's ``main_budget``)."""
 
     def slide_text(self, include_prompts: bool = False) -> str:
         return "\n".join(slide_words(s, include_prompts) for s in self.slides)
@@ -294,23 +303,8 @@ class _Block:
     highlight: str | None = None
 
 
-def prompt_slides(
-    record: PromptRecord,
-    title: str,
-    notes: str,
-    other: PromptRecord | None = None,
-) -> list[PromptSlide]:
-    """The prompt exactly as sent (template tokens and all) and what came back.
-
-    ``other`` is the same item under the comparison condition, shown first ("before", then
-    "after") so the slide shows the effect itself: when its prompt is the same string (a
-    steering run changes activations, not text) only its completion is added; when it
-    differs (a forced answer vs a continued reasoning at the same cut) its prompt and
-    completion come first, each labelled with its condition. Text is normalised (line endings,
-    control characters, tabs) and then laid out in monospace: the largest size in
-    :data:`PROMPT_SIZES` at which everything fits on one slide, else the smallest size
-    on as many "(cont. i/n)" slides as needed. Nothing is cut.
-    """
+def prompt_blocks(record: PromptRecord, other: PromptRecord | None = None) -> list[_Block]:
+    """The labelled text blocks of a prompt slide (see :func:`prompt_slides` for ``other``)."""
     def prompt_block(r: PromptRecord, which: str = "") -> _Block:
         fmt = "chat template applied" if r.prompt_format == "chat" else "raw completion prompt, no chat template"
         # Marked line by line: a highlight spanning lines (a few-shot block) stays plain.
@@ -330,6 +324,27 @@ def prompt_slides(
     else:
         blocks = [prompt_block(other, f", {condition_label(other.condition).lower()}"), completion_block(other),
                   prompt_block(record, f", {condition_label(record.condition).lower()}"), completion_block(record)]
+    return blocks
+
+
+def prompt_slides(
+    record: PromptRecord,
+    title: str,
+    notes: str,
+    other: PromptRecord | None = None,
+) -> list[PromptSlide]:
+    """The prompt exactly as sent (template tokens and all) and what came back.
+
+    ``other`` is the same item under the comparison condition, shown first ("before", then
+    "after") so the slide shows the effect itself: when its prompt is the same string (a
+    steering run changes activations, not text) only its completion is added; when it
+    differs (a forced answer vs a continued reasoning at the same cut) its prompt and
+    completion come first, each labelled with its condition. Text is normalised (line endings,
+    control characters, tabs) and then laid out in monospace: the largest size in
+    :data:`PROMPT_SIZES` at which everything fits on one slide, else the smallest size
+    on as many "(cont. i/n)" slides as needed. Nothing is cut.
+    """
+    blocks = prompt_blocks(record, other)
     width = CONTENT_W - 2 * PANEL_INSET_X
     height = PROMPT_BODY_BOTTOM - PROMPT_BODY_TOP
     overhead = PANEL_LABEL_H + 2 * PANEL_INSET_Y + PANEL_GAP
@@ -391,7 +406,7 @@ def number_tables(run: Run, chart: ChartSpec, label_run: bool = False) -> list[T
     The backup's answer to "what are the actual numbers?": value, interval and n per
     cell, from the same :func:`reportgen.summarize.summarize` the charts use.
     """
-    df = run.results
+    df = bin_fractions(run.results[run.results["experiment"] == chart.experiment])
     by = tuple(d for d in ("condition", "group", "x") if d in df.columns)
     cells = summarize(df, by=by, experiment=chart.experiment, model=chart.model)  # type: ignore[arg-type]
     has_group = any(c.group is not None for c in cells)
@@ -555,37 +570,57 @@ def build_deck(
     ``charts`` come from :func:`reportgen.chartspec.build_chart_specs` (main charts
     followed by their backup charts). ``today`` fixes the date for reproducible tests.
     """
+    from reportgen.runglossary import glossary_for_runs
+
     today = today or dt.date.today()
     spec = spec or DeckSpec(project="Weekly research update")
+    glossary = glossary_for_runs(runs, glossary)
     date = spec.date or today
     week = spec.week or _week_of(date)
     by_id = {r.run_id: r for r in reversed(list(runs))}  # first run wins on a clash
     main = [c for c in charts if not c.backup]
     backup = [c for c in charts if c.backup]
 
+    from reportgen import deckplan  # builds on this module's slide kinds
+
     body: list[Slide] = []
     takeaways: list[Takeaway] = []
-    for chart in main:
-        run = by_id[chart.run_id]
-        body.append(_chart_slide(chart, run))
-        takeaways.append(Takeaway(text=chart.title, experiment=chart.experiment, run_id=chart.run_id))
-        record = select_prompt(run, chart)
-        if record is not None:
-            other = _comparison_record(run, chart, record)
-            title = prompt_title(record)
-            body.extend(prompt_slides(record, title, provenance_notes(run, chart, record), other))
+    sections = deckplan.sections(charts)
+    several = len(sections) > 1
+    for task, group in sections:
+        if several:
+            names = ", ".join(dict.fromkeys(experiment_label(c.experiment) for c in group))
+            body.append(SectionSlide(deckplan.section_title(task), names))
+        for chart in group:
+            run = by_id[chart.run_id]
+            takeaways.append(Takeaway(text=chart.title, experiment=chart.experiment, run_id=chart.run_id))
+            record = select_prompt(run, chart)
+            other = _comparison_record(run, chart, record) if record is not None else None
+            shared = (deckplan.shared_panels(record, other)
+                      if record is not None and chart.size_in == deckplan.SHARED_CHART_IN else None)
+            if shared is not None and record is not None:
+                size, panels = shared
+                body.append(_chart_slide(chart, run, panels=panels, prompt_pt=size,
+                                         extra_notes=provenance_notes(run, None, record)))
+                continue
+            body.append(_chart_slide(chart, run))
+            if record is not None:
+                title = prompt_title(record) + (f" · {chart.model}" if chart.models else "")
+                body.extend(prompt_slides(record, title, provenance_notes(run, chart, record), other))
 
     tail: list[Slide] = []
     if spec.next_steps:
         tail.extend(bullet_slides("Next steps", spec.next_steps, "What we plan to run next; comments welcome."))
     backup_slides: list[Slide] = [_chart_slide(c, by_id[c.run_id]) for c in backup]
     seen: set[tuple[str, str, str]] = set()
-    runs_of = {e: {c.run_id for c in main if c.experiment == e} for e in {c.experiment for c in main}}
-    for chart in main:
+    runs_of = {e: {c.run_id for c in charts if c.experiment == e} for e in {c.experiment for c in charts}}
+    tables: list[TableSlide] = []
+    for chart in charts:
         key = (chart.run_id, chart.experiment, chart.model)
         if key not in seen:
             seen.add(key)
-            backup_slides.extend(number_tables(by_id[chart.run_id], chart, len(runs_of[chart.experiment]) > 1))
+            tables.extend(number_tables(by_id[chart.run_id], chart, len(runs_of[chart.experiment]) > 1))
+    backup_slides.extend(deckplan.join_small_tables(tables))
     if backup_slides:
         tail.append(SectionSlide("Backup", "Full breakdowns (every category) and the numbers behind each chart"))
         tail.extend(backup_slides)
@@ -597,14 +632,12 @@ def build_deck(
     title_pt, shown_title = fit_title(normalize_text(title), 1.6 * INCH, (40, 36, 32, 28))
     head.append(TitleSlide(shown_title, title_pt, subtitle, normalize_text(spec.author),
                            notes=_title_notes(runs, models)))
-    if recap is not None and recap.takeaways:
-        head.extend(bullet_slides(
-            "Last week's takeaways" + (f" ({recap.week})" if recap.week else ""),
-            [t.text for t in recap.takeaways],
-            "Recap of last week's conclusions, from the takeaways file.",
-        ))
+    head.extend(deckplan.opening_slides(spec, recap))
+    items = deckplan.summary_items(charts)
+    n_summary = len(deckplan.summary_slide(spec, items, {i.chart_id: 0 for i in items}))
     if glossary is not None:
         words = "\n".join(slide_words(s, False) for s in [*head, *body, *tail])
+        words += "\n" + "\n".join(i.text for i in items)
         entries = glossary.terms_in(words)
         if entries:
             entries = [(normalize_text(t), normalize_text(d)) for t, d in entries]
@@ -615,6 +648,10 @@ def build_deck(
                 head.append(GlossarySlide(name, tuple(entries[start : start + len(chunk)]), size,
                                           notes="Only the glossary terms that appear on these slides are listed."))
                 start += len(chunk)
+    first_body = len(head) + n_summary + 1
+    slide_of = {s.chart_id: first_body + i for i, s in enumerate(body) if isinstance(s, ChartSlide)}
+    opening = len(head) - sum(isinstance(s, GlossarySlide) for s in head)
+    head[opening:opening] = deckplan.summary_slide(spec, items, slide_of)
 
     slides = tuple([*head, *body, *tail])
     tasks = sorted({c.task for c in charts})
@@ -626,17 +663,21 @@ def build_deck(
         keywords="; ".join([*tasks, *experiments_, *models]),
         comments=f"Generated by reportgen {__version__} from runs: " + ", ".join(r.run_id for r in runs),
     )
-    return Deck(slides, props, Takeaways(week=week, takeaways=takeaways), tuple(c.chart_id for c in charts))
+    return Deck(slides, props, Takeaways(week=week, takeaways=takeaways), tuple(c.chart_id for c in charts),
+                main_budget=spec.main_budget)
 
 
-def _chart_slide(chart: ChartSpec, run: Run) -> ChartSlide:
+def _chart_slide(chart: ChartSpec, run: Run, panels: tuple[Panel, ...] = (), prompt_pt: int = 0,
+                 extra_notes: str = "") -> ChartSlide:
     title_pt, title = fit_title(normalize_text(chart.title))
-    caption_pt, caption = fit_text(normalize_text(chart.caption), CAPTION_H, CAPTION_SIZES, max_lines=1, min_size=11)
+    # A deck over several models names the model on every result slide.
+    full_caption = chart.caption + (f" · model: {chart.model}" if chart.models else "")
+    caption_pt, caption = fit_text(normalize_text(full_caption), CAPTION_H, CAPTION_SIZES, max_lines=1, min_size=11)
     footnote = chart.footnote + (" Synthetic example data, not a model run." if is_synthetic(run) else "")
     foot_pt, footnote = fit_text(normalize_text(footnote), FOOTER_H, (FOOTNOTE_SIZE, 10, 9),
                                  CONTENT_W - 70, max_lines=1, min_size=9)
-    notes = provenance_notes(run, chart)
-    if (title, caption) != (chart.title, chart.caption) or footnote.endswith(" …"):
+    notes = provenance_notes(run, chart) + (f"\n{extra_notes}" if extra_notes else "")
+    if (title, caption) != (chart.title, full_caption) or footnote.endswith(" …"):
         notes = f"Full title: {chart.title}\nFull caption: {chart.caption}\nFull footnote: {chart.footnote}\n\n{notes}"
     return ChartSlide(
         title=title,
@@ -648,6 +689,9 @@ def _chart_slide(chart: ChartSpec, run: Run) -> ChartSlide:
         footnote_pt=foot_pt,
         backup=chart.backup,
         notes=notes,
+        chart_w=(chart.size_in[0] * INCH) if chart.size_in and panels else CHART_BOX[2],
+        panels=panels,
+        prompt_font_pt=prompt_pt,
     )
 
 

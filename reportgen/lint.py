@@ -9,7 +9,11 @@ it checks exactly what will be drawn, without rendering. Each finding names the 
 - ``no-prompt-slide``: a result shown without the prompt behind it;
 - ``jargon-not-in-glossary``: a term a mentor may not know, used but not defined;
 - ``interval-missing``: a number on a chart without its uncertainty;
-- ``hypothetical-unmarked``: a guessed number in an abstract that is not marked as such.
+- ``hypothetical-unmarked``: a guessed number in an abstract that is not marked as such;
+- ``duplicate-title``: two slides with the same title (the audience looks for a difference);
+- ``title-number-mismatch``: a percentage in a chart title that no bar or point of the chart shows;
+- ``main-over-budget``: a main results section longer than the deck spec's budget;
+- ``callout-off-mark``: a callout whose arrow would point at no drawn bar or point.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportgen.chartspec import ChartSpec
-from reportgen.deckspec import ChartSlide, Deck, GlossarySlide, PromptSlide, slide_words
+from reportgen.deckspec import ChartSlide, Deck, GlossarySlide, PromptSlide, SectionSlide, slide_words
 from reportgen.recap import Glossary
 
 #: Terms of the trade that a deck should define (in its glossary) before using.
@@ -30,7 +34,8 @@ JARGON = (
     "refusal direction", "directional ablation", "ablation", "activation addition", "steering vector",
     "orthogonalisation", "orthogonalization", "difference in means", "early answering", "articulation",
     "counterfactual", "bypass score", "induce score", "cross-entropy", "MLP", "SAE",
-    "probe", "logit lens",
+    "probe", "logit lens", "refusal score", "frozen reasoning", "exclusion rate", "organism",
+    "random-direction ablation", "addition", "layer sweep",
 )
 #: Capitalised abbreviations that need no definition.
 COMMON_ABBREVIATIONS = frozenset({
@@ -117,13 +122,27 @@ def lint_deck(deck: Deck, charts: Sequence[ChartSpec], glossary: Glossary | None
                     number,
                 ))
             following = slides[number] if number < len(slides) else None
-            if not isinstance(following, PromptSlide):
+            if not slide.panels and not isinstance(following, PromptSlide):
                 findings.append(Finding(
                     "no-prompt-slide",
                     f"experiment '{chart.experiment}' has no prompt slide after its chart; show the exact "
                     "prompt the model was called with (prompts.jsonl)",
                     number,
                 ))
+        if chart.highlight is not None and not _on_mark(chart):
+            findings.append(Finding(
+                "callout-off-mark",
+                f"the callout '{chart.highlight.text}' points at '{chart.highlight.category}', which the chart "
+                "does not draw; highlight one of its bars or points",
+                number,
+            ))
+        wrong = _numbers_not_drawn(slide.title, chart)
+        if wrong:
+            findings.append(Finding(
+                "title-number-mismatch",
+                f"title says {', '.join(wrong)} but no bar, point or x of the chart shows that; fix the takeaway",
+                number,
+            ))
         missing = [e for e in chart.estimates if math.isnan(e.low) or math.isnan(e.high)]
         if missing or "%" not in slide.footnote and "interval" not in slide.footnote.lower():
             what = f"{len(missing)} value(s) without an interval" if missing else "the footnote names no interval"
@@ -132,8 +151,74 @@ def lint_deck(deck: Deck, charts: Sequence[ChartSpec], glossary: Glossary | None
                 f"{what}; every number on a chart needs its 95% interval and the footnote its method",
                 number,
             ))
+    findings.extend(lint_shape(deck))
     findings.extend(lint_jargon(deck, glossary))
+    return sorted(findings, key=lambda f: f.slide or 0)
+
+
+def _on_mark(chart: ChartSpec) -> bool:
+    h = chart.highlight
+    assert h is not None
+    if chart.kind == "bars":
+        return any(b.category == h.category and (h.group is None or b.group == h.group) for b in chart.bars)
+    return h.x is not None and any(
+        s.category == h.category and (h.group is None or s.group == h.group)
+        and any(math.isclose(p.x, h.x) for p in s.points) for s in chart.series)
+
+
+_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?%")
+
+
+def _numbers_not_drawn(title: str, chart: ChartSpec) -> list[str]:
+    """Percentages in a title that are neither a value, a bound, an x nor a group of the chart."""
+    shown: set[float] = set()
+    for e in chart.estimates:
+        shown.update(round(v * 100, 1) for v in (e.value, e.low, e.high) if not math.isnan(v))
+    shown.update(round(p.x * 100, 1) for s in chart.series for p in s.points)
+    groups = " ".join(str(b.group) for b in chart.bars if b.group)
+    out = []
+    for m in _PERCENT.finditer(title):
+        v = float(m.group(1))
+        if m.group(0) in groups:
+            continue
+        if not any(abs(v - s) < 0.51 or (v < 1 and s < 1) or (v > 99 and s > 99) for s in shown):
+            out.append(m.group(0))
+    return out
+
+
+def lint_shape(deck: Deck) -> list[Finding]:
+    """Deck-level checks: duplicate titles and the main section's length."""
+    findings = []
+    first: dict[str, int] = {}
+    for number, slide in enumerate(deck.slides, start=1):
+        title = slide.title.strip()
+        if title in first:
+            findings.append(Finding("duplicate-title", f"same title as slide {first[title]}: {_short(title)!r}; "
+                                    "merge the slides or say what differs", number))
+        else:
+            first[title] = number
+    main = [s for s in main_section(deck)]
+    if deck.main_budget is not None and len(main) > deck.main_budget:
+        findings.append(Finding("main-over-budget", f"the main results take {len(main)} slides, over the budget of "
+                                f"{deck.main_budget}; move experiments to the backup or drop a prompt slide",
+                                where="deck"))
     return findings
+
+
+def main_section(deck: Deck) -> list[object]:
+    """The slides of the main results: result sections, charts and their prompts, before the backup."""
+    out: list[object] = []
+    started = False
+    for slide in deck.slides:
+        if isinstance(slide, SectionSlide) and slide.title == "Backup":
+            break
+        if isinstance(slide, (ChartSlide, PromptSlide, SectionSlide)):
+            started = True
+        elif started:
+            break
+        if started:
+            out.append(slide)
+    return out
 
 
 def jargon_in(text: str, extra_terms: Iterable[str] = ()) -> list[str]:
@@ -142,7 +227,8 @@ def jargon_in(text: str, extra_terms: Iterable[str] = ()) -> list[str]:
     for term in (*JARGON, *extra_terms):
         if re.search(rf"(?<![A-Za-z]){re.escape(term)}(?![A-Za-z])", text, flags=re.IGNORECASE if not term.isupper() else 0):
             found[term] = None
-    for m in _ACRONYM.finditer(text):
+    # A model's hub id (meta-llama/Llama-3.1-8B-Instruct) names a model, not jargon.
+    for m in _ACRONYM.finditer(re.sub(r"\S+/\S+", " ", text)):
         word = m.group(0)
         if word.upper() not in COMMON_ABBREVIATIONS and not any(word.lower() == t.lower() for t in found):
             found[word] = None

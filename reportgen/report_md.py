@@ -76,6 +76,10 @@ def deck_markdown(
             if s.chart_id in images:
                 out.append(f"![{md_cell(s.title)}]({images[s.chart_id].as_posix()})\n")
             out.append(f"{s.caption}  \n*{s.footnote}*\n")
+            for p in s.panels:  # a short prompt shown beside its chart
+                out.append(f"{p.label}:\n" if p.text else f"{p.label}.\n")
+                if p.text:
+                    out.append(fence(p.text) + "\n")
         elif isinstance(s, PromptSlide):
             key = _base_title(s)
             if key in shown_prompts:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, TypeVar
+import re
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -68,6 +69,9 @@ class ExperimentSpec(_Strict):
     caption: str | None = None
     callout: str | None = Field(None, description="the short text beside the arrow")
     prompt: PromptChoice | None = None
+    compare: Literal["model", "prompt_format"] | None = Field(
+        None, description="make the models (or chat vs raw-completion formats) the two categories of one chart"
+    )
     backup: bool = Field(True, description="add breakdown charts to the backup section")
     skip: bool = Field(False, description="leave this experiment out of the deck")
 
@@ -106,7 +110,21 @@ class DeckSpec(_Strict):
         description="slide order and overrides; experiments not listed follow with defaults",
     )
     only_listed: bool = Field(False, description="leave out experiments the spec does not list")
+    unlisted: Literal["backup", "main"] = Field(
+        "backup", description="where experiments the spec does not list go (when it lists any)"
+    )
+    question: str | None = Field(None, description="the week's question (slide 2 in a first week, slide 3)")
+    plan: list[str] = Field(default_factory=list, description="what was planned to answer it (first week)")
+    callout_color: str = Field("#C00000", description="colour of the callout arrows and their text (#RRGGBB)")
+    main_budget: int = Field(15, ge=1, description="most slides the main results section may take")
     next_steps: list[str] = Field(default_factory=list)
+
+    @field_validator("callout_color")
+    @classmethod
+    def _hex(cls, v: str) -> str:
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", v):
+            raise ValueError(f"'{v}' is not a #RRGGBB colour")
+        return v.upper()
 
     @field_validator("week", "project", "author", "title", mode="before")
     @classmethod

@@ -316,4 +316,7 @@ def test_spec_entries_can_target_one_run_by_id_or_directory_name():
     a, b = steering_run(name="runs/a"), steering_run(name="runs/b")
     spec = DeckSpec(project="p", experiments=[{"experiment": "harmful", "run": "b", "takeaway": "Only run b"}])
     titles = [c.title for c in build_chart_specs([a, b], spec) if not c.backup]
+    assert titles == ["Only run b"]  # run a's harmful is not in the spec: it goes to the backup
+    spec = spec.model_copy(update={"unlisted": "main"})
+    titles = [c.title for c in build_chart_specs([a, b], spec) if not c.backup]
     assert titles == ["Ablation drops refusal from 98% to 3%", "Only run b"]

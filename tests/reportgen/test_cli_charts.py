@@ -80,4 +80,4 @@ def test_chart_with_the_example_spec_uses_its_categories_and_callout(monkeypatch
     assert code == 0, err
     assert "main   " in out and "backup " not in out
     assert "Ablation drops refusal from 98% to 3%" in out
-    assert len(list(tmp_path.glob("*.png"))) == 4  # harmful, layer_sweep, harmless, cost
+    assert len(list(tmp_path.glob("*.png"))) == 3  # harmful, layer_sweep, harmless (cost is not in the spec: backup)

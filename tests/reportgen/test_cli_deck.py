@@ -38,7 +38,8 @@ def test_deck_from_example_runs(monkeypatch, capsys, tmp_path):
     assert code == 0, err
     prs = Presentation(str(out))
     titles = [s.shapes.title.text for s in prs.slides]
-    assert titles[1].startswith("Last week's takeaways") and titles[2] == "Terms used in this deck"
+    assert titles[1].startswith("Last week's takeaways") and titles[2] == "Summary"
+    assert titles[3].startswith("Terms used in this deck")
     # Only glossary terms that the deck's own slides use (prompts aside) are listed.
     listed = [line.split(" — ")[0] for line in prs.slides[2].shapes[1].text_frame.text.splitlines()]
     other = " ".join(sh.text_frame.text for s in prs.slides for sh in s.shapes

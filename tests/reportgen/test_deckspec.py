@@ -26,25 +26,36 @@ def test_slide_order_and_defaults(make_run):
     glossary = Glossary({"Ablation": "removing the direction", "Logit lens": "unused here"})
     deck, charts = _deck(make_run, spec=spec, recap=recap, glossary=glossary)
     kinds = [s.kind for s in deck.slides]
-    assert kinds == ["title", "bullets", "glossary", "chart", "prompt", "bullets", "section", "chart", "table"]
+    # Title, recap (slide 2), summary (slide 3), glossary, the chart sharing its slide with
+    # the short prompt, next steps, backup.
+    assert kinds == ["title", "bullets", "bullets", "glossary", "chart", "bullets", "section", "chart", "table"]
     title = deck.slides[0]
     assert (title.title, title.author, title.subtitle) == ("Refusal", "A. R.", "2025-W23 · 2025-06-02")
+    assert deck.slides[1].bullets == ("Baseline refusal is high",)
+    summary = deck.slides[2]
+    assert summary.title == "Summary" and any("(slide 5)" in b and "95% interval" in b for b in summary.bullets)
     # The glossary lists only terms the deck uses ("Ablation" is in the takeaway title).
-    assert deck.slides[2].entries == (("Ablation", "removing the direction"),)
-    main = deck.slides[3]
+    assert deck.slides[3].entries == (("Ablation", "removing the direction"),)
+    main = deck.slides[4]
     assert main.title == charts[0].title and not main.backup and main.title.startswith("Ablation")
+    assert main.panels and main.panels[0].role == "prompt"
     assert "n = 20" in main.footnote and "Wilson" in main.footnote
     assert deck.slides[7].backup and deck.slides[6].title == "Backup"
     assert deck.takeaways.takeaways[0].text == main.title and deck.takeaways.week == "2025-W23"
-    for slide in deck.slides[3:5]:
-        assert "0123abc" in slide.notes and "organism" in slide.notes and "Run: steer" in slide.notes
-    assert "n: 40 observations" in main.notes
-    assert deck.properties.author == "A. R." and "steering" in deck.properties.keywords
+    assert "0123abc" in main.notes and "organism" in main.notes and "Run: steer" in main.notes
+
+
+def test_first_week_opens_with_the_question_and_the_plan(make_run):
+    spec = DeckSpec(project="Refusal", question="Does ablation remove refusal?", plan=["Ablate at every layer"])
+    deck, _ = _deck(make_run, spec=spec)
+    opening = deck.slides[1]
+    assert opening.bullets == ("Question: Does ablation remove refusal?", "Ablate at every layer")
+    assert deck.slides[2].bullets[0] == "Question: Does ablation remove refusal?"
 
 
 def test_prompt_slide_shows_both_completions_when_the_prompt_is_shared(make_run, hostile_prompt):
     deck, _ = _deck(make_run)
-    prompt = next(s for s in deck.slides if s.kind == "prompt")
+    prompt = next(s for s in deck.slides if s.kind == "chart" and s.panels)
     roles = [p.role for p in prompt.panels]
     assert roles == ["prompt", "completion", "completion"]
     assert "(baseline)" in prompt.panels[1].label and "(ablation)" in prompt.panels[2].label
@@ -92,7 +103,7 @@ def test_fit_text_shrinks_then_cuts_but_never_overflows():
 def test_many_next_steps_spill_onto_a_second_slide(make_run):
     spec = DeckSpec(project="P", next_steps=[f"Step {i}: " + "do something careful " * 6 for i in range(30)])
     deck, _ = _deck(make_run, spec=spec)
-    steps = [s for s in deck.slides if s.kind == "bullets"]
+    steps = [s for s in deck.slides if s.kind == "bullets" and s.title.startswith("Next steps")]
     assert len(steps) > 1 and steps[0].title.startswith("Next steps (1/")
     assert sum(len(s.bullets) for s in steps) == 30
 

@@ -64,8 +64,10 @@ def test_label_title_missing_prompt_and_interval_are_flagged(make_run):
     deck, charts = _deck(runs)
     slides = list(deck.slides)
     i = next(i for i, s in enumerate(slides) if isinstance(s, ds.ChartSlide) and not s.backup)
-    slides[i] = dataclasses.replace(slides[i], title="Refusal by condition")
-    del slides[i + 1]  # the prompt slide that follows the chart
+    # A label for a title, and no prompt (neither beside the chart nor after it).
+    slides[i] = dataclasses.replace(slides[i], title="Refusal by condition", panels=())
+    if isinstance(slides[i + 1], ds.PromptSlide):
+        del slides[i + 1]
     chart = next(c for c in charts if c.chart_id == slides[i].chart_id)
     est = chart.bars[0].estimate
     chart.bars[0] = dataclasses.replace(chart.bars[0], estimate=dataclasses.replace(est, low=float("nan")))

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from reportgen.chartspec import build_chart_specs
-from reportgen.deckspec import PromptSlide, build_deck
+from reportgen.deckspec import ChartSlide, PromptSlide, build_deck
 from reportgen.report_md import deck_markdown
 from reportgen.schema import load_run
 
@@ -18,7 +18,7 @@ def test_each_completion_gets_its_own_labelled_fence():
     charts = build_chart_specs(runs, None)
     deck = build_deck(runs, charts, None, None, None, dt.date(2026, 11, 27))
     text = deck_markdown(deck, {})
-    slide = next(s for s in deck.slides if isinstance(s, PromptSlide) and len(s.panels) == 3)
+    slide = next(s for s in deck.slides if isinstance(s, (PromptSlide, ChartSlide)) and len(s.panels) == 3)
     prompt, before, after = slide.panels
     assert before.label != after.label and before.text != after.text
     for panel in (prompt, before, after):
