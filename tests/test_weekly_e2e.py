@@ -123,5 +123,10 @@ def test_killed_weekly_resumes_without_recomputing_or_duplicating(tmp_path):
     assert titles[1].startswith("Not in this deck")
     summary = (report / "summary.md").read_text()
     assert "broken (bias) failed" in summary and "limt" in summary
-    for heading in ("#### Prompt: Harmful prompts", "#### Prompt: Early answering", "#### Prompt: Cue bias"):
-        assert heading in summary, heading  # each finished run made its slides
+    from reportgen.deckplan import section_title
+
+    for task in ("steering", "truncation", "bias"):  # each finished run made its section, charts and prompts
+        section = summary.split(f"\n## {section_title(task)}\n", 1)
+        assert len(section) == 2, task
+        body = section[1].split("\n## ", 1)[0]
+        assert "![" in body and "```" in body, task
