@@ -58,6 +58,18 @@ MOVES: dict[str, str] = {
     "reportgen.cli_deck": "reportgen.cli.deck",
     "reportgen.cli_run": "reportgen.cli.run",
     "reportgen.cli_weekly": "reportgen.cli.weekly",
+    "reportgen.cli_formats": "reportgen.cli.formats",
+    "reportgen.cli_import": "reportgen.cli.imports",
+    "reportgen.cli_sweep": "reportgen.cli.sweep",
+    "reportgen.outputs": "reportgen.cli.outputs",
+    # added by the deck, sweep and seam work after the plan was written
+    "reportgen.palette": "reportgen.chart.palette",
+    "reportgen.comparecharts": "reportgen.chart.compare",
+    "reportgen.deckplan": "reportgen.deck.plan",
+    "reportgen.runglossary": "reportgen.deck.glossary",
+    "reportgen.render_check": "reportgen.deck.render_check",
+    "reportgen.sweep_config": "reportgen.inputs.sweep_yaml",
+    "reportgen.executors": "reportgen.weekly.executors",
     # runners: the answer parser bias borrows from truncation is shared core
     "experiments.truncation.parsing": "experiments.core.answer_parsing",
 }
@@ -82,6 +94,13 @@ TEST_MOVES: dict[str, str] = {
     "tests/reportgen/test_cli_charts.py": "tests/reportgen/cli/test_charts.py",
     "tests/reportgen/test_cli_deck.py": "tests/reportgen/cli/test_deck.py",
     "tests/experiments/truncation/test_answer_parsing.py": "tests/experiments/core/test_answer_parsing.py",
+    "tests/reportgen/test_deckshape.py": "tests/reportgen/deck/test_plan.py",
+    "tests/reportgen/test_seam_validation.py": "tests/reportgen/rundir/test_validation.py",
+    "tests/reportgen/test_outputs.py": "tests/reportgen/cli/test_outputs.py",
+    "tests/reportgen/test_lifecycle.py": "tests/reportgen/chart/test_workers.py",
+    "tests/reportgen/test_sweep.py": "tests/reportgen/weekly/test_sweep.py",
+    "tests/reportgen/test_wheel.py": "tests/reportgen/abstract/test_wheel.py",
+    "tests/reportgen/test_examples.py": "tests/reportgen/inputs/test_examples.py",
 }
 
 PACKAGE_DOCS: dict[str, str] = {
