@@ -88,20 +88,20 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         stages = Stages()
         # Imports are shown but not counted: the goal is about the work, not interpreter start-up.
-        stages.run("import reportgen", lambda: __import__("reportgen.charts"))
+        stages.run("import reportgen", lambda: __import__("reportgen.chart.render"))
         generator = _generator()
         run_dirs = stages.run("generate example runs",
                               lambda: generator.make_benchmark_runs(work / "runs", args.experiments))
-        from reportgen.charts import render_charts
-        from reportgen.chartspec import build_chart_specs
-        from reportgen.schema import load_run
+        from reportgen.chart.render import render_charts
+        from reportgen.chart.spec import build_chart_specs
+        from reportgen.rundir.schema import load_run
 
         runs = stages.run("load + validate", lambda: [load_run(d) for d in run_dirs])
         charts = stages.run("chart specs", lambda: build_chart_specs(runs))
         paths = stages.run("render charts", lambda: render_charts(charts, work / "charts", workers=args.workers))
         # The deck stage: slide specs (pure) then python-pptx, written atomically.
-        from reportgen.deck import render_deck
-        from reportgen.deckspec import build_deck
+        from reportgen.deck.render import render_deck
+        from reportgen.deck.spec import build_deck
 
         deck = stages.run("deck spec", lambda: build_deck(runs, charts))
         images = {c.chart_id: p for c, p in zip(charts, paths)}

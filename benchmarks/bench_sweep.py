@@ -33,9 +33,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reportgen.cli_weekly import build_registry  # noqa: E402
-from reportgen.executors import run_local, run_ray  # noqa: E402
-from reportgen.sweep_config import expand, load_sweep_config, prepare_models  # noqa: E402
+from reportgen.cli.weekly import build_registry  # noqa: E402
+from reportgen.inputs.sweep_yaml import expand, load_sweep_config, prepare_models  # noqa: E402
+from reportgen.weekly.executors import run_local, run_ray  # noqa: E402
 
 SWEEP = {
     "project": "bench_sweep",

@@ -29,7 +29,7 @@ _TIME = re.compile(r"^\s*time: (?P<stages>.*)$")
 
 def run_weekly(weekly: Path, work: Path) -> tuple[float, dict[str, float], dict[str, str], str]:
     """One `reportgen weekly` run: wall seconds, per-stage seconds, per-experiment status, output."""
-    cmd = [sys.executable, "-c", "from reportgen.cli import main; main()", "weekly", str(weekly),
+    cmd = [sys.executable, "-c", "from reportgen.cli.entry import main; main()", "weekly", str(weekly),
            "--runs-dir", str(work / "runs"), "--reports-dir", str(work / "reports")]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)

@@ -34,7 +34,13 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT.parent) not in sys.path:
     sys.path.insert(0, str(ROOT.parent))
 
-from reportgen.schema import COLUMNS, PROMPTS_JSONL, RESULTS_CSV, RESULTS_PARQUET, RUN_JSON  # noqa: E402
+from reportgen.rundir.schema import (  # noqa: E402
+    COLUMNS,
+    PROMPTS_JSONL,
+    RESULTS_CSV,
+    RESULTS_PARQUET,
+    RUN_JSON,
+)
 
 QWEN = "Qwen/Qwen2.5-1.5B-Instruct"
 R1 = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"

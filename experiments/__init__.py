@@ -1,1 +1,1 @@
-"""Runners for steering, truncation and bias experiments; they write tidy results (see reportgen.schema)."""
+"""Runners for steering, truncation and bias experiments; they write tidy results (see reportgen.rundir.schema)."""

@@ -56,7 +56,7 @@ def _weekly_file(tmp_path: Path) -> Path:
 
 
 def _command(weekly: Path) -> list[str]:
-    return [sys.executable, "-c", "from reportgen.cli import main; main()", "weekly", str(weekly),
+    return [sys.executable, "-c", "from reportgen.cli.entry import main; main()", "weekly", str(weekly),
             "--date", "2026-11-27"]
 
 
@@ -123,7 +123,7 @@ def test_killed_weekly_resumes_without_recomputing_or_duplicating(tmp_path):
     assert titles[1].startswith("Not in this deck")
     summary = (report / "summary.md").read_text()
     assert "broken (bias) failed" in summary and "limt" in summary
-    from reportgen.deckplan import section_title
+    from reportgen.deck.plan import section_title
 
     for task in ("steering", "truncation", "bias"):  # each finished run made its section, charts and prompts
         section = summary.split(f"\n## {section_title(task)}\n", 1)

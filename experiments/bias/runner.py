@@ -48,12 +48,12 @@ from experiments.bias.items import ChoiceItem, cued_index, few_shot_examples, lo
 from experiments.bias.judge_model import RUBRIC_VERSION, ModelJudge
 from experiments.bias.prompter import Prompter
 from experiments.bias.switching import classify_switch
+from experiments.core.answer_parsing import parse_choice
 from experiments.core.batching import generate, item_seed, next_token_logprobs
 from experiments.core.errors import ConfigError, ExperimentError
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.run_loading import load_for_run
 from experiments.core.writer import RunWriter
-from experiments.truncation.parsing import parse_choice
 
 Request = tuple[str, Factor, "str | None"]
 

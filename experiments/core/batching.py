@@ -26,7 +26,6 @@ from tqdm.auto import tqdm
 
 from experiments.core.model import LoadedModel
 
-
 #: Per row of the batch in flight, the column just after the prompt's last token. Unset
 #: (None) means each row's prompt ends where the sequence ends, as in :func:`forward` and
 #: the prompt pass of :func:`generate`. Teacher forcing (:func:`continuation_logprobs`) sets

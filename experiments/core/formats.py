@@ -22,7 +22,7 @@ from experiments.core.config import ExperimentConfig, validate_config
 from experiments.core.errors import ConfigError
 from experiments.core.prompting import PromptFormat
 from experiments.core.writer import RunWriter
-from reportgen.schema import PROMPTS_JSONL, RESULTS_PARQUET
+from reportgen.rundir.schema import PROMPTS_JSONL, RESULTS_PARQUET
 
 C = TypeVar("C", bound=ExperimentConfig)
 

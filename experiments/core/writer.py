@@ -7,7 +7,7 @@ Each batch carries the *keys* of the work units it completes; on rerun the write
 journal back and the runner skips every key in :attr:`RunWriter.done`, so no row is ever
 written twice. :meth:`RunWriter.finish` turns the journal into the files of the contract
 (``results.parquet``, an identical ``results.csv``, ``prompts.jsonl``, ``run.json``),
-validates the table with :func:`reportgen.schema.validate_results`, and only then stamps
+validates the table with :func:`reportgen.rundir.schema.validate_results`, and only then stamps
 ``finished_at``.
 
 A run directory has one writer at a time (:mod:`experiments.core.runlock`) and belongs to one config: reopening it with a config of a different hash is a
@@ -34,7 +34,7 @@ from pydantic import BaseModel, ValidationError
 from experiments.core.config import config_hash
 from experiments.core.errors import RunDirError
 from experiments.core.runlock import hold_run_lock
-from reportgen.schema import (
+from reportgen.rundir.schema import (
     COLUMNS,
     PROMPTS_JSONL,
     RESULTS_CSV,
@@ -92,7 +92,7 @@ class RunWriter:
 
     Args:
         run_dir: the directory (created if missing).
-        task: one of :data:`reportgen.schema.TASKS`.
+        task: one of :data:`reportgen.rundir.schema.TASKS`.
         model_id: the model name as the user gave it; fills the ``model`` column.
         config: the validated config (pydantic model or dict); hashed to guard resumes.
         run_id: defaults to ``<dir name>-<timestamp>``; kept across resumes.

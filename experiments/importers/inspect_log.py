@@ -4,7 +4,7 @@ The log is read only through inspect's documented dataframe API (:mod:`inspect_a
 ``evals_df`` for the eval, ``samples_df`` for samples and their scores, ``messages_df`` for
 the conversation), never through its internal file layout, so a new log format version is
 inspect's concern, not ours. The result is written with :class:`RunWriter`, like a runner's,
-and therefore validated against :mod:`reportgen.schema` before it is marked finished.
+and therefore validated against :mod:`reportgen.rundir.schema` before it is marked finished.
 
 Mapping (one eval log = one run directory):
 

@@ -18,6 +18,7 @@ import torch
 from experiments.core.hooks import MeanTargets, capture_residuals, unit
 from experiments.core.model import LoadedModel
 
+
 def post_instruction_positions(tokenizer: Any, render: Callable[[str], str], max_positions: int = 8) -> list[int]:
     """Negative positions of the template tokens that follow the user's text.
 

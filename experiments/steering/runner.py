@@ -43,15 +43,20 @@ from experiments.core.datasets import InstructionItem, load_instructions
 from experiments.core.errors import DatasetError
 from experiments.core.hooks import activation_addition, directional_ablation
 from experiments.core.model import LoadedModel, load_model
-from experiments.core.run_loading import load_for_run
 from experiments.core.prompting import format_prompt
+from experiments.core.run_loading import load_for_run
 from experiments.core.writer import RunWriter, unit_key
 from experiments.steering.config import SteeringConfig
-from experiments.steering.directions import Direction, mean_diff_candidates, post_instruction_positions, random_direction
+from experiments.steering.directions import (
+    Direction,
+    mean_diff_candidates,
+    post_instruction_positions,
+    random_direction,
+)
 from experiments.steering.interventions import save_orthogonalized
 from experiments.steering.judge import Judge, ModelJudge
-from experiments.steering.scoring import is_refusal, kl_divergence, refusal_score, refusal_token_ids
 from experiments.steering.no_direction import CANDIDATE_COLUMNS, FILTER_EXPERIMENT, barely_refuses, no_direction_finding
+from experiments.steering.scoring import is_refusal, kl_divergence, refusal_score, refusal_token_ids
 from experiments.steering.selection import NoCandidateError, select_direction
 
 TASK = "steering"

@@ -27,7 +27,6 @@ from experiments.truncation.prompts import (
 )
 from experiments.truncation.shared_prefix import shared_prefix_logprobs
 
-
 #: Default of ``min_option_mass``: a forced answer whose options hold less next-token
 #: probability than this is a parse failure: the model meant to write something else (SmolLM2 often puts <10 % on the
 #: options after "So the best answer is: ("), and the argmax of the leftovers is noise.

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from experiments.core.answer_parsing import normalize_short_answer, parse_choice, parse_short_answer
 from experiments.core.mc_datasets import MCItem, render_question
 from experiments.core.prompting import format_prompt
 from experiments.truncation.config import ResolvedStyle, TruncationConfig
-from experiments.truncation.parsing import normalize_short_answer, parse_choice, parse_short_answer
 
 
 def is_lettered(item: MCItem) -> bool:

@@ -39,8 +39,8 @@ from experiments.core.mc_datasets import MCItem, load_datasets
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.run_loading import load_for_run
 from experiments.core.writer import RunWriter, unit_key
-from experiments.truncation.aoc import length_bucket
 from experiments.truncation.answers import AnswerReader
+from experiments.truncation.aoc import length_bucket
 from experiments.truncation.config import ResolvedStyle, TruncationConfig, resolve_style
 from experiments.truncation.corrupt import Mistake, add_mistake, item_rng, resolve_corruption
 from experiments.truncation.prompts import (

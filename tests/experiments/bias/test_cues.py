@@ -6,7 +6,7 @@ import pytest
 
 from experiments.bias.cueing import apply_cue, uncued_text
 from experiments.bias.cues import load_cues, read_cue_file
-from experiments.bias.items import ChoiceItem, OPTIONS_SLOT, cued_index, few_shot_examples, from_organism
+from experiments.bias.items import OPTIONS_SLOT, ChoiceItem, cued_index, few_shot_examples, from_organism
 from experiments.core.errors import ConfigError
 from experiments.organism import tasks
 

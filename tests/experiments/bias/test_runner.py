@@ -15,7 +15,7 @@ import pytest
 
 from experiments.bias.config import BiasConfig
 from experiments.bias.runner import BiasRunner, run_bias
-from reportgen.schema import load_run
+from reportgen.rundir.schema import load_run
 
 
 def tiny_config(**kw) -> BiasConfig:
@@ -161,7 +161,7 @@ def test_sampled_run_resumed_after_interruption_samples_the_same_text(tiny_rando
 
 
 def test_cli_reports_a_bad_config_with_exit_code_2(tmp_path, monkeypatch, capsys):
-    from reportgen.cli import main
+    from reportgen.cli.entry import main
 
     cfg = tmp_path / "bias.yaml"
     cfg.write_text("cue:\n  cues: [professor]\n  limt: 3\n", encoding="utf-8")

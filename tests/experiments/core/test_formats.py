@@ -13,7 +13,7 @@ from experiments.core.formats import SUBDIR, format_configs, run_formats
 from experiments.core.prompting import DEFAULT_SYSTEM, format_prompt
 from experiments.truncation.config import TruncationConfig
 from experiments.truncation.runner import run_truncation
-from reportgen.schema import load_run
+from reportgen.rundir.schema import load_run
 
 N_ITEMS = 4
 CHAT_TOKENS = ("<|system|>", "<|user|>", "<|assistant|>")
@@ -80,7 +80,7 @@ def test_one_format_or_none_given():
 def test_cli_names_the_config_file_on_a_bad_format_list(monkeypatch, capsys, tmp_path):
     import sys
 
-    from reportgen.cli import main
+    from reportgen.cli.entry import main
 
     cfg = tmp_path / "both.yaml"
     cfg.write_text("prompt_format: [chat, chat]\nlimit: 2\n")

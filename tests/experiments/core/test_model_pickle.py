@@ -31,7 +31,7 @@ def test_malicious_pickle_folder_exits_2_without_suggesting_unsafe_loading(tmp_p
         shutil.copy(MODEL_DIR / name, folder / name)
     marker = tmp_path / "code_ran"
     torch.save({"model.embed_tokens.weight": _Payload(marker)}, folder / "pytorch_model.bin")
-    res = subprocess.run([sys.executable, "-c", "from reportgen.cli import main; main()", "run", "steering",
+    res = subprocess.run([sys.executable, "-c", "from reportgen.cli.entry import main; main()", "run", "steering",
                           "--model", str(folder), "--out", str(tmp_path / "run")],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and "Traceback" not in res.stderr

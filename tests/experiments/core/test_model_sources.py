@@ -47,7 +47,7 @@ def test_a_failed_load_removes_a_run_folder_holding_only_run_json(tmp_path) -> N
 
 def test_cli_run_with_a_bad_gguf_exits_2_and_leaves_no_run_folder(tmp_path) -> None:
     out = tmp_path / "runs" / "truncation"
-    res = subprocess.run([sys.executable, "-c", "from reportgen.cli import main; main()", "run", "truncation",
+    res = subprocess.run([sys.executable, "-c", "from reportgen.cli.entry import main; main()", "run", "truncation",
                           "--model", str(tmp_path / "missing.gguf"), "--out", str(out)],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr[-2000:]

@@ -9,7 +9,7 @@ import pytest
 
 from experiments.core.errors import RunDirError
 from experiments.core.writer import JOURNAL, RunWriter, unit_key
-from reportgen.schema import COLUMNS, load_run
+from reportgen.rundir.schema import COLUMNS, load_run
 
 CONFIG = {"model": "organism", "seed": 0, "n": 6}
 ITEMS = [f"item-{i}" for i in range(6)]
@@ -159,7 +159,7 @@ def test_second_process_into_the_same_run_dir_fails_at_once(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        res = subprocess.run([sys.executable, "-c", "from reportgen.cli import main; main()", "run", "steering",
+        res = subprocess.run([sys.executable, "-c", "from reportgen.cli.entry import main; main()", "run", "steering",
                               "--out", str(run_dir)], cwd=root, capture_output=True, text=True, timeout=300)
         assert res.returncode == 2 and "Traceback" not in res.stderr
         assert "another run is writing to this directory" in res.stderr and str(run_dir) in res.stderr

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from experiments.core.answer_parsing import parse_choice
 from experiments.truncation.config import PromptStyle, resolve_style
-from experiments.truncation.parsing import parse_choice
 from experiments.truncation.prompts import split_reasoning
 
 pytestmark = pytest.mark.real_model

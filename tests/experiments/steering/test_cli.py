@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from reportgen.cli import main; main()", "run", "steering", *args],
+    return subprocess.run([sys.executable, "-c", "from reportgen.cli.entry import main; main()", "run", "steering", *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
 
 

@@ -19,7 +19,7 @@ from experiments.steering import runner as runner_mod
 from experiments.steering.config import SteeringConfig
 from experiments.steering.directions import Direction
 from experiments.steering.runner import run_steering
-from reportgen.schema import load_run
+from reportgen.rundir.schema import load_run
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,1 @@
+"""The abstract draft: claims rendered through templates/abstract.md.j2."""

@@ -1,0 +1,1 @@
+"""Chart decisions (pure), their words, and their drawing with matplotlib."""

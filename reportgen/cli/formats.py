@@ -1,0 +1,67 @@
+"""`reportgen run formats RUNNER`: one config run under chat and completion prompts, side by side.
+
+The config is the runner's own, with ``prompt_format: [chat, completion]``; each format runs
+as an ordinary run and the combined run directory carries a ``prompt_format`` column (see
+:mod:`experiments.core.formats`).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable
+
+import typer
+
+from reportgen.cli.run import run_app
+
+
+class Runner(str, Enum):
+    steering = "steering"
+    truncation = "truncation"
+    bias = "bias"
+
+
+def _runner(name: Runner) -> tuple[type, Callable[[Any, Path], Any]]:
+    """(config class, run function) of a runner; imported lazily, like the other run commands."""
+    if name is Runner.steering:
+        from experiments.steering.config import SteeringConfig
+        from experiments.steering.runner import run_steering
+
+        return SteeringConfig, lambda cfg, out: run_steering(cfg, out)
+    if name is Runner.truncation:
+        from experiments.truncation.config import TruncationConfig
+        from experiments.truncation.runner import run_truncation
+
+        return TruncationConfig, lambda cfg, out: run_truncation(cfg, out)
+    from experiments.bias.config import BiasConfig
+    from experiments.bias.runner import run_bias
+
+    return BiasConfig, lambda cfg, out: run_bias(cfg, out)
+
+
+@run_app.command("formats")
+def formats(
+    runner: Runner = typer.Argument(..., help="The runner whose config to run under each prompt format."),
+    out: Path = typer.Option(..., "--out", "-o", help="Combined run directory; an unfinished run resumes."),
+    config: Path | None = typer.Option(None, "--config", help="The runner's YAML config; "
+                                       "prompt_format: [chat, completion] (the default when absent)."),
+    model: str | None = typer.Option(None, "--model", help="organism, a local folder or a hub id (overrides the config)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
+) -> None:
+    """The same experiment under chat-template and raw-completion prompts, rows tagged prompt_format."""
+    from experiments.core.errors import ExperimentError
+    from experiments.core.formats import format_configs, read_config_data, run_formats
+    from reportgen.cli.entry import UserError
+
+    cls, run = _runner(runner)
+    try:
+        data, source = read_config_data(config)
+        configs = format_configs(data, cls, source, overrides={"model": model})
+        df = run_formats(configs, run, out, task=runner.value, overwrite=overwrite)
+    except ExperimentError as exc:
+        raise UserError(str(exc)) from None
+    counts = df.groupby("prompt_format").size()
+    for fmt, n in counts.items():
+        typer.echo(f"{fmt}: {n} rows")
+    typer.echo(f"wrote {out}")

@@ -1,0 +1,53 @@
+"""`reportgen sweep`: a grid of models × runners × config overrides, locally or on Ray.
+
+The sweep file expands into a weekly config (:func:`reportgen.inputs.sweep_yaml.expand`) and the
+weekly composition runs it (:func:`reportgen.cli.weekly.run_week`), so a sweep skips, resumes,
+fails and reports exactly as ``reportgen weekly`` does; only the executor differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from reportgen.cli.entry import UserError, app
+from reportgen.inputs.deck_yaml import SpecError
+
+
+@app.command("sweep")
+def sweep_command(
+    sweep_file: Path = typer.Argument(..., metavar="SWEEP_YAML", help="The grid: models × runners × overrides."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local | ray (default: executor in the file)."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: RAY_ADDRESS, "
+                                          "else a local Ray)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run directories go (shared by all nodes)."),
+    reports_dir: Optional[Path] = typer.Option(None, "--reports-dir", help="Where reports/<date>/ goes."),
+    date: Optional[str] = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
+) -> None:
+    """Run every experiment of the sweep (each in its own run directory) and write one report over them."""
+    from reportgen.cli.weekly import run_week
+    from reportgen.inputs.sweep_yaml import expand, load_sweep_config, prepare_models
+    from reportgen.inputs.weekly_yaml import resolve
+
+    t0 = time.perf_counter()
+    if executor not in (None, "local", "ray"):
+        raise UserError(f"--executor: expected local or ray, got {executor!r}")
+    try:
+        today = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        raise UserError(f"--date: expected YYYY-MM-DD, got {date!r}") from None
+    try:
+        cfg, base = load_sweep_config(sweep_file)
+        runs_root = (runs_dir or resolve(base, cfg.runs_dir)).resolve()
+        weekly = expand(cfg, base, runs_root)
+        prepare_models(cfg, base, runs_root)
+    except (SpecError, ValueError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    weekly = weekly.model_copy(update={"executor": executor or cfg.executor, "address": address or cfg.address})
+    reports_root = reports_dir or resolve(base, cfg.reports_dir)
+    run_week(weekly, base, sweep_file, runs_root, reports_root, today, t0,
+             num_gpus=cfg.num_gpus, max_retries=cfg.max_retries)

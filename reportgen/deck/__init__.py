@@ -1,0 +1,1 @@
+"""Deck decisions (pure), text normalisation, and the python-pptx drawing."""

@@ -1,0 +1,1 @@
+"""Estimates with intervals, aggregation of tidy rows, claims checked against them."""

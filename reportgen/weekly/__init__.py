@@ -1,0 +1,1 @@
+"""The weekly job: run, report, lint, summary.md."""
