@@ -27,10 +27,12 @@ from pydantic import Field, field_validator, model_validator
 
 from reportgen import __version__
 from reportgen.deck.textnorm import normalize_text
-from reportgen.inputs.deck_yaml import load_yaml_model
+from reportgen.inputs.deck_yaml import SpecError
 from reportgen.numbers.claims import Claim, ClaimError, Measured, format_quantity, measure_claim, verdict
+from reportgen.rundir.errors import UserError
 from reportgen.rundir.schema import PromptRecord, Run
 from reportgen.rundir.strict import Strict as _Strict
+from reportgen.rundir.strict import load_yaml_model
 
 DEFAULT_TEMPLATE = "abstract.md.j2"
 
@@ -48,7 +50,7 @@ TEMPLATES = _template_dir()
 _REFERENCE = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 
 
-class AbstractError(Exception):
+class AbstractError(UserError):
     """The draft cannot be rendered (template or spec problem); the message says where."""
 
 
@@ -124,7 +126,7 @@ def _check_refs(field: str, text: str, known: set[str]) -> None:
 
 
 def load_abstract_spec(path: Path | str) -> AbstractSpec:
-    return load_yaml_model(path, AbstractSpec)
+    return load_yaml_model(path, AbstractSpec, error=SpecError)
 
 
 # ------------------------------------------------------------------ Markdown helpers

@@ -29,6 +29,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reportgen.rundir.errors import UserError
+
 TASKS = ("steering", "truncation", "bias", "other")
 PROMPT_FORMATS = ("chat", "completion")
 
@@ -85,7 +87,7 @@ class Problem:
         return f"{', '.join(where)}: {self.message}"
 
 
-class ResultsError(Exception):
+class ResultsError(UserError):
     """Invalid run-directory input. ``problems`` lists every problem found."""
 
     def __init__(self, problems: list[Problem]):

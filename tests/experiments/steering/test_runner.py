@@ -14,7 +14,7 @@ import torch
 from experiments.core.batching import forward, generate
 from experiments.core.errors import ExperimentError
 from experiments.core.prompting import format_prompt
-from experiments.core.writer import RunWriter
+from reportgen.rundir.writer import RunWriter
 from experiments.steering import runner as runner_mod
 from experiments.steering.config import SteeringConfig
 from experiments.steering.directions import Direction

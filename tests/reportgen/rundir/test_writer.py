@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from experiments.core.errors import RunDirError
-from experiments.core.writer import JOURNAL, RunWriter, unit_key
+from reportgen.rundir.writer import JOURNAL, RunWriter, unit_key
 from reportgen.rundir.schema import COLUMNS, load_run
 
 CONFIG = {"model": "organism", "seed": 0, "n": 6}
@@ -152,7 +152,7 @@ def test_second_process_into_the_same_run_dir_fails_at_once(tmp_path):
     run_dir = tmp_path / "run"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys; from experiments.core.writer import RunWriter; "
+         "import sys; from reportgen.rundir.writer import RunWriter; "
          f"RunWriter({str(run_dir)!r}, task='steering', model_id='organism', config={CONFIG!r}); "
          "print('held', flush=True); sys.stdin.readline()"],
         cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,

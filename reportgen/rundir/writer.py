@@ -10,8 +10,8 @@ written twice. :meth:`RunWriter.finish` turns the journal into the files of the 
 validates the table with :func:`reportgen.rundir.schema.validate_results`, and only then stamps
 ``finished_at``.
 
-A run directory has one writer at a time (:mod:`experiments.core.runlock`) and belongs to one config: reopening it with a config of a different hash is a
-:class:`RunDirError` (never a silent mix of two configs' rows), unless ``overwrite=True``.
+A run directory has one writer at a time (:mod:`reportgen.rundir.runlock`) and belongs to one
+config: reopening it with a config of a different hash is a :class:`RunDirError` (never a silent mix of two configs' rows), unless ``overwrite=True``.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from experiments.core.config import config_hash
-from experiments.core.errors import RunDirError
-from experiments.core.runlock import hold_run_lock
+from reportgen.rundir.errors import RunDirError
+from reportgen.rundir.runlock import hold_run_lock
 from reportgen.rundir.schema import (
     COLUMNS,
     PROMPTS_JSONL,
@@ -45,6 +44,7 @@ from reportgen.rundir.schema import (
     RunInfo,
     validate_results,
 )
+from reportgen.rundir.strict import config_hash
 
 JOURNAL = ".journal.jsonl"
 _REQUIRED_ROW_KEYS = ("experiment", "condition", "item_id", "metric", "value")
