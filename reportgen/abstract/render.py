@@ -30,7 +30,8 @@ from reportgen.deck.textnorm import normalize_text
 from reportgen.inputs.deck_yaml import SpecError
 from reportgen.numbers.claims import Claim, ClaimError, Measured, format_quantity, measure_claim, verdict
 from reportgen.rundir.errors import UserError
-from reportgen.rundir.schema import PromptRecord, Run
+from reportgen.rundir.reader import Run
+from reportgen.rundir.schema import PromptRecord
 from reportgen.rundir.strict import Strict as _Strict
 from reportgen.rundir.strict import load_yaml_model
 

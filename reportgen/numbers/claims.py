@@ -40,7 +40,8 @@ from reportgen.numbers.stats import (
 )
 from reportgen.numbers.summarize import summarize
 from reportgen.rundir.errors import UserError
-from reportgen.rundir.schema import CHECK_COLUMN, Run, is_aggregated
+from reportgen.rundir.reader import Run
+from reportgen.rundir.schema import CHECK_COLUMN, is_aggregated
 from reportgen.rundir.strict import Strict as _Strict
 
 Unit = Literal["percent", "number"]

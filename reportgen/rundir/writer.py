@@ -23,10 +23,11 @@ import platform
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError

@@ -15,7 +15,7 @@ import pytest
 
 from experiments.bias.config import BiasConfig
 from experiments.bias.runner import BiasRunner, run_bias
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 
 def tiny_config(**kw) -> BiasConfig:

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from experiments.core.errors import RunDirError
+from reportgen.rundir.reader import load_run
+from reportgen.rundir.schema import COLUMNS
 from reportgen.rundir.writer import JOURNAL, RunWriter, unit_key
-from reportgen.rundir.schema import COLUMNS, load_run
 
 CONFIG = {"model": "organism", "seed": 0, "n": 6}
 ITEMS = [f"item-{i}" for i in range(6)]
