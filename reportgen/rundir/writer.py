@@ -16,6 +16,8 @@ config: reopening it with a config of a different hash is a :class:`RunDirError`
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import os
@@ -32,10 +34,12 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from reportgen.rundir.atomic import write_atomic, write_text_atomic
 from reportgen.rundir.errors import RunDirError
 from reportgen.rundir.runlock import hold_run_lock
 from reportgen.rundir.schema import (
     COLUMNS,
+    FORMAT_VERSION,
     PROMPTS_JSONL,
     RESULTS_CSV,
     RESULTS_PARQUET,
@@ -143,13 +147,15 @@ class RunWriter:
             self._clear()
         existing = self._existing_info()
         if existing is not None:
-            self.info = existing
+            # A resumed run is rewritten in this writer's layout (journal and files unchanged).
+            self.info = {**existing, "format_version": FORMAT_VERSION}
             self.finished = existing.get("finished_at") is not None
             self._load_journal()
         else:
             sha, dirty = git_state()
             self.info = {
                 "run_id": run_id or f"{self.run_dir.resolve().name}-{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}",
+                "format_version": FORMAT_VERSION,
                 "task": task,
                 "git_sha": sha,
                 "git_dirty": dirty,
@@ -230,6 +236,12 @@ class RunWriter:
                 f"(hash {data.get('config_hash')} vs {self.config_hash}); "
                 "use another output directory, or --overwrite to discard it"
             )
+        version = data.get("format_version", 0)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise RunDirError(
+                f"{path}: written by a newer reportgen: format_version {version} > {FORMAT_VERSION}; "
+                "upgrade reportgen, use another output directory, or --overwrite to discard it"
+            )
         if data.get("task") not in (None, self.task):
             raise RunDirError(f"{self.run_dir}: holds a {data.get('task')} run, not {self.task}")
         return data
@@ -237,10 +249,8 @@ class RunWriter:
     def _clear(self) -> None:
         """Delete the files a previous run wrote here (its own artifacts included), nothing else."""
         artifacts: list[str] = []
-        try:
+        with contextlib.suppress(OSError, json.JSONDecodeError, AttributeError):
             artifacts = list(json.loads((self.run_dir / RUN_JSON).read_text(encoding="utf-8")).get("artifacts", []))
-        except (OSError, json.JSONDecodeError, AttributeError):
-            pass
         for name in (RESULTS_PARQUET, RESULTS_CSV, PROMPTS_JSONL, RUN_JSON, JOURNAL, *artifacts):
             target = self.run_dir / name
             if target.is_dir():
@@ -346,10 +356,12 @@ class RunWriter:
         if not dup.empty:
             raise RuntimeError(f"duplicate rows for {dup[ident].drop_duplicates().head(3).to_dict('records')}")
         df = validate_results(df, str(self.run_dir / RESULTS_PARQUET))[list(df.columns)]
-        self._atomic(RESULTS_PARQUET, lambda p: df.to_parquet(p, index=False))
-        self._atomic(RESULTS_CSV, lambda p: df.to_csv(p, index=False))
-        self._atomic(PROMPTS_JSONL, lambda p: Path(p).write_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._prompts), encoding="utf-8"))
+        parquet = io.BytesIO()
+        df.to_parquet(parquet, index=False)
+        write_atomic(self.run_dir / RESULTS_PARQUET, parquet.getvalue())
+        write_text_atomic(self.run_dir / RESULTS_CSV, df.to_csv(index=False))
+        write_text_atomic(self.run_dir / PROMPTS_JSONL,
+                          "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._prompts))
         self.info.update(info)
         self.info["finished_at"] = _now()
         RunInfo.model_validate(self.info)
@@ -361,11 +373,6 @@ class RunWriter:
         """The finished run's table (as written)."""
         return pd.read_parquet(self.run_dir / RESULTS_PARQUET)
 
-    def _atomic(self, name: str, write: Any) -> None:
-        tmp = self.run_dir / f".{name}.tmp"
-        write(tmp)
-        os.replace(tmp, self.run_dir / name)
-
     def _write_run_json(self) -> None:
-        self._atomic(RUN_JSON, lambda p: Path(p).write_text(
-            json.dumps(self.info, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"))
+        write_text_atomic(self.run_dir / RUN_JSON,
+                          json.dumps(self.info, indent=2, ensure_ascii=False, default=str) + "\n")
