@@ -34,13 +34,8 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT.parent) not in sys.path:
     sys.path.insert(0, str(ROOT.parent))
 
-from reportgen.rundir.schema import (  # noqa: E402
-    COLUMNS,
-    PROMPTS_JSONL,
-    RESULTS_CSV,
-    RESULTS_PARQUET,
-    RUN_JSON,
-)
+from reportgen.rundir.files import write_info, write_prompts, write_table  # noqa: E402
+from reportgen.rundir.schema import COLUMNS  # noqa: E402
 
 QWEN = "Qwen/Qwen2.5-1.5B-Instruct"
 R1 = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
@@ -115,13 +110,9 @@ class RunBuilder:
         self.prompts.append(rec)
 
     def write(self, out: Path, started: str, finished: str) -> Path:
-        out.mkdir(parents=True, exist_ok=True)
         df = pd.DataFrame(self.rows, columns=list(COLUMNS))
-        df.to_parquet(out / RESULTS_PARQUET, index=False)
-        df.to_csv(out / RESULTS_CSV, index=False, float_format="%.6g", lineterminator="\n")
-        with (out / PROMPTS_JSONL).open("w", encoding="utf-8", newline="\n") as fh:
-            for rec in self.prompts:
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        write_table(out, df, float_format="%.6g")
+        write_prompts(out, self.prompts)
         write_run_json(out, self.run_id, self.model, self.config, self.seed, started, finished)
         return out
 
@@ -146,7 +137,7 @@ def write_run_json(out: Path, run_id: str, model: str, config: dict, seed: int, 
         "started_at": started,
         "finished_at": finished,
     }
-    (out / RUN_JSON).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_info(out, info)
 
 
 # ------------------------------------------------------------------ steering
@@ -458,7 +449,6 @@ def make_bias(out: Path) -> Path:
 
 def make_aggregated(out: Path) -> Path:
     """Published headline rates (Arditi et al. 2024, Llama-3 8B) re-entered as counts."""
-    out.mkdir(parents=True, exist_ok=True)
     model = "meta-llama/Meta-Llama-3-8B-Instruct"
     rows = [
         ("harmful", "baseline", "refusal", 95, 100),
@@ -470,8 +460,7 @@ def make_aggregated(out: Path) -> Path:
         [{"experiment": e, "task": "steering", "model": model, "condition": c, "metric": m, "k": k, "n": n,
           "run_id": "example-aggregated"} for e, c, m, k, n in rows]
     )
-    df.to_parquet(out / RESULTS_PARQUET, index=False)
-    df.to_csv(out / RESULTS_CSV, index=False, lineterminator="\n")
+    write_table(out, df)
     write_run_json(out, "example-aggregated", model, {"source": "Arditi et al. 2024, Table 1 (substring refusal)",
                                                        "counts_out_of": 100}, 0,
                    "2025-06-04T12:00:00+00:00", "2025-06-04T12:00:00+00:00")

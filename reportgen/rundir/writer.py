@@ -17,7 +17,6 @@ config: reopening it with a config of a different hash is a :class:`RunDirError`
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import math
 import os
@@ -34,8 +33,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from reportgen.rundir.atomic import write_atomic, write_text_atomic
 from reportgen.rundir.errors import RunDirError
+from reportgen.rundir.files import write_info, write_prompts, write_table
 from reportgen.rundir.runlock import hold_run_lock
 from reportgen.rundir.schema import (
     COLUMNS,
@@ -356,12 +355,8 @@ class RunWriter:
         if not dup.empty:
             raise RuntimeError(f"duplicate rows for {dup[ident].drop_duplicates().head(3).to_dict('records')}")
         df = validate_results(df, str(self.run_dir / RESULTS_PARQUET))[list(df.columns)]
-        parquet = io.BytesIO()
-        df.to_parquet(parquet, index=False)
-        write_atomic(self.run_dir / RESULTS_PARQUET, parquet.getvalue())
-        write_text_atomic(self.run_dir / RESULTS_CSV, df.to_csv(index=False))
-        write_text_atomic(self.run_dir / PROMPTS_JSONL,
-                          "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._prompts))
+        write_table(self.run_dir, df)
+        write_prompts(self.run_dir, self._prompts)
         self.info.update(info)
         self.info["finished_at"] = _now()
         RunInfo.model_validate(self.info)
@@ -374,5 +369,4 @@ class RunWriter:
         return pd.read_parquet(self.run_dir / RESULTS_PARQUET)
 
     def _write_run_json(self) -> None:
-        write_text_atomic(self.run_dir / RUN_JSON,
-                          json.dumps(self.info, indent=2, ensure_ascii=False, default=str) + "\n")
+        write_info(self.run_dir, self.info)
