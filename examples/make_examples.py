@@ -100,7 +100,7 @@ class RunBuilder:
     def prompt(self, experiment: str, condition: str, item_id: str, prompt: str, completion: str,
                parsed: str | None, fmt: str = "chat", x: float | None = None, group: str | None = None,
                **extra: object) -> None:
-        rec = {"experiment": experiment, "condition": condition, "item_id": item_id, "prompt": prompt,
+        rec: dict[str, object] = {"experiment": experiment, "condition": condition, "item_id": item_id, "prompt": prompt,
                "completion": completion, "parsed_answer": parsed, "prompt_format": fmt, "model": self.model}
         if x is not None:
             rec["x"] = float(x)
@@ -501,9 +501,9 @@ def make_benchmark_runs(out: Path, n_experiments: int = 20) -> list[Path]:
                             if i == 0:
                                 b.prompt(name, cond, f"q{i:03d}", r1_chat("What is 17 * 3?"), "51", "51", x=x)
             elif shape == 2:
-                base = outcomes(rng, 0.95, 32)
+                baseline = outcomes(rng, 0.95, 32)
                 for i in range(32):
-                    b.row(name, "steering", "baseline", f"h{i:03d}", "refusal", base[i])
+                    b.row(name, "steering", "baseline", f"h{i:03d}", "refusal", baseline[i])
                 for layer in range(24):
                     vals = outcomes(rng, 0.95 - 0.8 * np.exp(-((layer - 11) ** 2) / 4), 32)
                     for i in range(32):

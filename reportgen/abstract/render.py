@@ -68,7 +68,7 @@ class ExamplePrompt(_Strict):
     text: str | None = Field(None, description="a literal prompt, e.g. before any run exists")
 
     @model_validator(mode="after")
-    def _metric_and_value(self) -> "ExamplePrompt":
+    def _metric_and_value(self) -> ExamplePrompt:
         if (self.metric is None) != (self.value is None):
             raise ValueError("give metric and value together (e.g. metric: switched, value: 1)")
         return self

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from reportgen.inputs.deck_yaml import DeckSpec, SpecError
 from reportgen.rundir.strict import Strict as _Strict

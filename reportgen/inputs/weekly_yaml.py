@@ -27,9 +27,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from reportgen.inputs.deck_yaml import DeckSpec, SpecError
 from reportgen.rundir.strict import Strict as _Strict
@@ -92,6 +92,12 @@ def load_weekly_config(path: Path | str) -> tuple[WeeklyConfig, Path]:
     return cfg, path.resolve().parent
 
 
+@overload
+def resolve(base: Path, p: Path) -> Path: ...
+@overload
+def resolve(base: Path, p: None) -> None: ...
+@overload
+def resolve(base: Path, p: Path | None) -> Path | None: ...
 def resolve(base: Path, p: Path | None) -> Path | None:
     """A path from the weekly file, relative to the file's folder unless absolute."""
     if p is None:

@@ -187,6 +187,6 @@ def load_run(run_dir: Path | str) -> Run:
         prompts = read_prompts(run_dir)
     except ResultsError as exc:
         problems.extend(exc.problems)
-    if problems:
+    if problems or results is None:
         raise ResultsError(problems)
     return Run(path=run_dir, results=results, prompts=prompts or [], info=info)

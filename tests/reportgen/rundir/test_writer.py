@@ -161,7 +161,8 @@ def test_second_process_into_the_same_run_dir_fails_at_once(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         res = subprocess.run([sys.executable, "-c", "from reportgen.cli.entry import main; main()", "run", "steering",
-                              "--out", str(run_dir)], cwd=root, capture_output=True, text=True, timeout=300)
+                              "--out", str(run_dir)], check=False, cwd=root, capture_output=True,
+                              text=True, timeout=300)
         assert res.returncode == 2 and "Traceback" not in res.stderr
         assert "another run is writing to this directory" in res.stderr and str(run_dir) in res.stderr
         assert str(holder.pid) in res.stderr
