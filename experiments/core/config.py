@@ -76,4 +76,5 @@ def load_config(path: str | Path | None, cls: type[C], overrides: dict[str, Any]
     """
     if path is None:
         return validate_config({k: v for k, v in (overrides or {}).items() if v is not None}, cls)
-    return load_yaml_model(path, cls, error=_config_error, describe=_describe, overrides=overrides)
+    return load_yaml_model(path, cls, error=_config_error, describe=_describe, overrides=overrides,
+                           mapping=True)

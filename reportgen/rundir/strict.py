@@ -92,18 +92,21 @@ def load_yaml_model(
     error: Callable[[list[str]], Exception] = StrictYamlError,
     describe: Callable[[ErrorDetails], str] = describe_field,
     overrides: Mapping[str, Any] | None = None,
+    mapping: bool = False,
 ) -> M:
     """Read a YAML file into ``model``; every problem names the file and the field.
 
     ``error`` builds the exception from the list of problems (each half raises its own
     :class:`UserError`), ``describe`` words one validation error. ``overrides`` (command-line
     values such as ``--model``; ``None`` values ignored) replace top-level keys before
-    validation, so they are checked like everything else.
+    validation, so they are checked like everything else. ``mapping`` demands a mapping at
+    the top level (a runner config); otherwise the model decides (a takeaways file may be a
+    bare list of sentences).
     """
     path = Path(path)
     data = read_yaml(path, error)
     data = {} if data is None else data
-    if not isinstance(data, dict):
+    if (mapping or overrides) and not isinstance(data, dict):
         raise error([f"{path}: expected a mapping of keys to values, got {type(data).__name__}"])
     if overrides:
         data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
