@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                               lambda: generator.make_benchmark_runs(work / "runs", args.experiments))
         from reportgen.chart.render import render_charts
         from reportgen.chart.spec import build_chart_specs
-        from reportgen.rundir.schema import load_run
+        from reportgen.rundir.reader import load_run
 
         runs = stages.run("load + validate", lambda: [load_run(d) for d in run_dirs])
         charts = stages.run("chart specs", lambda: build_chart_specs(runs))

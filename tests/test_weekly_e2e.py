@@ -22,7 +22,7 @@ import pytest
 import yaml
 from pptx import Presentation
 
-from experiments.core.writer import JOURNAL
+from reportgen.rundir.writer import JOURNAL
 from experiments.organism import MODEL_DIR
 
 pytestmark = [

@@ -53,7 +53,7 @@ from experiments.core.batching import generate, item_seed, next_token_logprobs
 from experiments.core.errors import ConfigError, ExperimentError
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.run_loading import load_for_run
-from experiments.core.writer import RunWriter
+from reportgen.rundir.writer import RunWriter
 
 Request = tuple[str, Factor, "str | None"]
 

@@ -5,7 +5,7 @@
 - :mod:`~experiments.core.prompting`: the exact prompt string (chat template or completion);
 - :mod:`~experiments.core.batching`: left-padded forward passes and generation;
 - :mod:`~experiments.core.hooks`: self-removing hooks (ablation, addition, capture);
-- :mod:`~experiments.core.writer`: resumable run-directory writer for the tidy schema;
+- :mod:`~reportgen.rundir.writer`: resumable run-directory writer for the tidy schema;
 - :mod:`~experiments.core.config`: strict YAML configs;
 - :mod:`~experiments.core.datasets`: instruction datasets;
 - :mod:`~experiments.core.errors`: user errors (the CLI maps them to exit code 2).
@@ -32,12 +32,12 @@ _EXPORTS: dict[str, str] = {
     "ModelLoadError": "experiments.core.errors",
     "PromptFormat": "experiments.core.prompting",
     "ResidualCapture": "experiments.core.hooks",
-    "RunDirError": "experiments.core.errors",
-    "RunWriter": "experiments.core.writer",
+    "RunDirError": "reportgen.rundir.errors",
+    "RunWriter": "reportgen.rundir.writer",
     "StrictModel": "experiments.core.config",
     "activation_addition": "experiments.core.hooks",
     "capture_residuals": "experiments.core.hooks",
-    "config_hash": "experiments.core.config",
+    "config_hash": "reportgen.rundir.strict",
     "continuation_logprobs": "experiments.core.batching",
     "cut_at_stop": "experiments.core.batching",
     "default_device": "experiments.core.model",
@@ -57,7 +57,7 @@ _EXPORTS: dict[str, str] = {
     "pre_hook": "experiments.core.hooks",
     "prefill_tracker": "experiments.core.hooks",
     "sample": "experiments.core.datasets",
-    "unit_key": "experiments.core.writer",
+    "unit_key": "reportgen.rundir.writer",
     "validate_config": "experiments.core.config",
     "wrap_model": "experiments.core.model",
 }

@@ -7,25 +7,24 @@ dotted field path, and the CLI turns :class:`ConfigError` into exit code 2.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from experiments.core.errors import ConfigError
 from experiments.core.prompting import PromptFormat
+from reportgen.rundir.strict import Strict, config_hash, load_yaml_model
+
+__all__ = ["ExperimentConfig", "StrictModel", "config_hash", "load_config", "validate_config"]
 
 C = TypeVar("C", bound=BaseModel)
 
 
-class StrictModel(BaseModel):
-    """Base for every config section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+class StrictModel(Strict):
+    """Base for every config section: the seam's :class:`Strict` (unknown keys are errors;
+    frozen, because a config is hashed into ``run.json`` and must not change afterwards)."""
 
 
 class ExperimentConfig(StrictModel):
@@ -44,13 +43,6 @@ class ExperimentConfig(StrictModel):
         None, description="for prompt_format: completion; must contain {user}"
     )
     max_new_tokens: int = Field(64, ge=1)
-
-
-def config_hash(config: BaseModel | dict[str, Any]) -> str:
-    """A short, stable hash of a config's content (key order does not matter)."""
-    data = config.model_dump(mode="json") if isinstance(config, BaseModel) else config
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def _describe(err: ErrorDetails) -> str:
@@ -72,27 +64,17 @@ def validate_config(data: Any, cls: type[C], source: str = "config") -> C:
         raise ConfigError("; ".join(f"{source}: {_describe(e)}" for e in exc.errors())) from None
 
 
+def _config_error(problems: list[str]) -> ConfigError:
+    return ConfigError("; ".join(problems))
+
+
 def load_config(path: str | Path | None, cls: type[C], overrides: dict[str, Any] | None = None) -> C:
     """Read a YAML config (or defaults when ``path`` is None) and validate it as ``cls``.
 
     ``overrides`` (e.g. ``--model`` from the command line) replace top-level keys before
     validation, so they are checked like everything else and enter the config hash.
     """
-    data: Any = {}
-    source = "config"
-    if path is not None:
-        p = Path(path)
-        source = str(p)
-        if not p.is_file():
-            raise ConfigError(f"{p}: config file not found")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ConfigError(f"{p}{where}: invalid YAML: {problem}") from None
-        data = {} if data is None else data
-    if overrides and isinstance(data, dict):
-        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
-    return validate_config(data, cls, source)
+    if path is None:
+        return validate_config({k: v for k, v in (overrides or {}).items() if v is not None}, cls)
+    return load_yaml_model(path, cls, error=_config_error, describe=_describe, overrides=overrides,
+                           mapping=True)

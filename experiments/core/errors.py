@@ -2,14 +2,22 @@
 
 Every class here means "the user's input is wrong" (a model that does not exist, a config
 with an unknown key, a dataset without an ``instruction`` column), never "the code is
-broken". The CLI catches :class:`ExperimentError` and prints its one-line message with exit
-code 2 and no traceback, so messages must name the file, row or field involved.
+broken". They sit beneath :class:`reportgen.rundir.errors.UserError`; ``RunDirError`` is the
+seam's own (the run-directory writer raises it) and is re-exported here. The CLI catches them
+and prints the one-line message with exit code 2 and no traceback, so messages must name the
+file, row or field involved.
 """
 
 from __future__ import annotations
 
+from reportgen.rundir.errors import RunDirError, UserError
 
-class ExperimentError(Exception):
+__all__ = [
+    "ChatTemplateError", "ConfigError", "DatasetError", "ExperimentError", "ModelLoadError", "RunDirError",
+]
+
+
+class ExperimentError(UserError):
     """Base class: a user error in an experiment's inputs (exit code 2 in the CLI)."""
 
 
@@ -27,7 +35,3 @@ class ConfigError(ExperimentError):
 
 class DatasetError(ExperimentError):
     """An instruction dataset is unreadable or malformed; the message names file and row."""
-
-
-class RunDirError(ExperimentError):
-    """A run directory cannot be written or resumed (e.g. it holds a run with another config)."""

@@ -21,7 +21,7 @@ import yaml
 from experiments.core.config import ExperimentConfig, validate_config
 from experiments.core.errors import ConfigError
 from experiments.core.prompting import PromptFormat
-from experiments.core.writer import RunWriter
+from reportgen.rundir.writer import RunWriter
 from reportgen.rundir.schema import PROMPTS_JSONL, RESULTS_PARQUET
 
 C = TypeVar("C", bound=ExperimentConfig)

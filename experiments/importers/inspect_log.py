@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from experiments.core.errors import ExperimentError
-from experiments.core.writer import RunWriter
+from reportgen.rundir.writer import RunWriter
 
 #: Score values read as a success (1) or a failure (0); strings compare case-insensitively.
 _ONE = {"c", "correct", "true", "yes", "1", "1.0"}

@@ -1,6 +1,6 @@
 """The steering runner: find the refusal direction, then measure what removing or adding it does.
 
-Stages (each resumable; see :class:`experiments.core.writer.RunWriter`):
+Stages (each resumable; see :class:`reportgen.rundir.writer.RunWriter`):
 
 1. **direction**: filter train prompts to those the model refuses (harmful) or answers
    (harmless), compute difference-in-means candidates, select one on held-out prompts, and
@@ -45,7 +45,7 @@ from experiments.core.hooks import activation_addition, directional_ablation
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.prompting import format_prompt
 from experiments.core.run_loading import load_for_run
-from experiments.core.writer import RunWriter, unit_key
+from reportgen.rundir.writer import RunWriter, unit_key
 from experiments.steering.config import SteeringConfig
 from experiments.steering.directions import (
     Direction,

@@ -38,7 +38,7 @@ from experiments.core.errors import ConfigError
 from experiments.core.mc_datasets import MCItem, load_datasets
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.run_loading import load_for_run
-from experiments.core.writer import RunWriter, unit_key
+from reportgen.rundir.writer import RunWriter, unit_key
 from experiments.truncation.answers import AnswerReader
 from experiments.truncation.aoc import length_bucket
 from experiments.truncation.config import ResolvedStyle, TruncationConfig, resolve_style

@@ -27,10 +27,13 @@ from pydantic import Field, field_validator, model_validator
 
 from reportgen import __version__
 from reportgen.deck.textnorm import normalize_text
-from reportgen.inputs.deck_yaml import load_yaml_model
+from reportgen.inputs.deck_yaml import SpecError
 from reportgen.numbers.claims import Claim, ClaimError, Measured, format_quantity, measure_claim, verdict
-from reportgen.rundir.schema import PromptRecord, Run
+from reportgen.rundir.errors import UserError
+from reportgen.rundir.reader import Run
+from reportgen.rundir.schema import PromptRecord
 from reportgen.rundir.strict import Strict as _Strict
+from reportgen.rundir.strict import load_yaml_model
 
 DEFAULT_TEMPLATE = "abstract.md.j2"
 
@@ -48,7 +51,7 @@ TEMPLATES = _template_dir()
 _REFERENCE = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 
 
-class AbstractError(Exception):
+class AbstractError(UserError):
     """The draft cannot be rendered (template or spec problem); the message says where."""
 
 
@@ -65,7 +68,7 @@ class ExamplePrompt(_Strict):
     text: str | None = Field(None, description="a literal prompt, e.g. before any run exists")
 
     @model_validator(mode="after")
-    def _metric_and_value(self) -> "ExamplePrompt":
+    def _metric_and_value(self) -> ExamplePrompt:
         if (self.metric is None) != (self.value is None):
             raise ValueError("give metric and value together (e.g. metric: switched, value: 1)")
         return self
@@ -124,7 +127,7 @@ def _check_refs(field: str, text: str, known: set[str]) -> None:
 
 
 def load_abstract_spec(path: Path | str) -> AbstractSpec:
-    return load_yaml_model(path, AbstractSpec)
+    return load_yaml_model(path, AbstractSpec, error=SpecError)
 
 
 # ------------------------------------------------------------------ Markdown helpers

@@ -26,7 +26,7 @@ from reportgen.chart.words import (
 )
 from reportgen.inputs.deck_yaml import ExperimentSpec, SpecError
 from reportgen.numbers.summarize import ExperimentKey, summarize
-from reportgen.rundir.schema import Run
+from reportgen.rundir.reader import Run
 
 
 def compared_value(run: Run, key: ExperimentKey, field: str) -> str:

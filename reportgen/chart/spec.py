@@ -56,7 +56,8 @@ from reportgen.chart.words import (
 from reportgen.inputs.deck_yaml import DeckSpec, ExperimentSpec, PromptChoice, SpecError
 from reportgen.numbers import stats
 from reportgen.numbers.summarize import ExperimentKey, experiments, metric_kinds, summarize
-from reportgen.rundir.schema import PromptRecord, Run
+from reportgen.rundir.reader import Run
+from reportgen.rundir.schema import PromptRecord
 
 ChartKind = Literal["bars", "curve", "sweep"]
 CategoryField = Literal["condition", "metric"]

@@ -16,7 +16,8 @@ import typer
 from reportgen.cli.entry import UserError, app
 from reportgen.cli.outputs import check_outputs
 from reportgen.inputs.deck_yaml import SpecError
-from reportgen.rundir.schema import PROMPTS_JSONL, ResultsError, Run, load_run, shown_problems
+from reportgen.rundir.reader import Run, load_run
+from reportgen.rundir.schema import PROMPTS_JSONL, ResultsError, shown_problems
 
 
 def _consistency_warnings(run: Run) -> list[str]:

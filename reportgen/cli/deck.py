@@ -17,7 +17,7 @@ import typer
 from reportgen.cli.entry import UserError, app
 from reportgen.cli.outputs import check_outputs
 from reportgen.inputs.deck_yaml import SpecError
-from reportgen.rundir.schema import Run, load_run
+from reportgen.rundir.reader import Run, load_run
 
 
 def _runs(run_dirs: list[Path]) -> list[Run]:

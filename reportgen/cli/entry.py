@@ -11,6 +11,7 @@ import sys
 import typer
 
 from reportgen.cli.outputs import OutputError
+from reportgen.rundir import errors as rundir_errors
 from reportgen.rundir.schema import ResultsError
 
 app = typer.Typer(
@@ -21,7 +22,7 @@ app = typer.Typer(
 )
 
 
-class UserError(Exception):
+class UserError(rundir_errors.UserError):
     """An error caused by the user's input; printed as one message, exit code 2."""
 
 

@@ -50,7 +50,7 @@ def formats(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
     """The same experiment under chat-template and raw-completion prompts, rows tagged prompt_format."""
-    from experiments.core.errors import ExperimentError
+    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
     from experiments.core.formats import format_configs, read_config_data, run_formats
     from reportgen.cli.entry import UserError
 

@@ -17,8 +17,10 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from reportgen.rundir.errors import UserError
 
-class OutputError(Exception):
+
+class OutputError(UserError):
     """An output location cannot be written; the message is one line naming it."""
 
 

@@ -21,7 +21,7 @@ def truncation(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
     """Is the chain of thought used? Early answering (forced vs continued) and adding mistakes."""
-    from experiments.core.errors import ExperimentError
+    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
     from experiments.truncation.runner import run_truncation
     from experiments.truncation.summary import summary_lines
     from reportgen.cli.entry import UserError
@@ -49,7 +49,7 @@ def bias(
     from experiments.bias.runner import run_bias
     from experiments.bias.summary import summary_lines as bias_summary
     from experiments.core.config import load_config
-    from experiments.core.errors import ExperimentError
+    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
     from reportgen.cli.entry import UserError
 
     check_outputs(dirs=[out])
@@ -71,7 +71,7 @@ def steering(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
     """The refusal direction: find it, ablate it (vs a random direction), add it, sweep layer windows."""
-    from experiments.core.errors import ExperimentError
+    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
     from experiments.steering.runner import run_steering
     from experiments.steering.summary import summary_lines as steering_summary
     from reportgen.cli.entry import UserError

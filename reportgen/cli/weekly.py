@@ -176,7 +176,7 @@ def lint_command(
     from reportgen.inputs.deck_yaml import load_deck_spec
     from reportgen.inputs.recap import load_glossary
     from reportgen.numbers.claims import ClaimError
-    from reportgen.rundir.schema import load_run
+    from reportgen.rundir.reader import load_run
     from reportgen.weekly.lint import lint_abstract, lint_deck
 
     runs = [load_run(d) for d in run_dirs]

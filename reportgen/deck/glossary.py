@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reportgen.inputs.recap import Glossary
-from reportgen.rundir.schema import Run
+from reportgen.rundir.reader import Run
 
 _ABLATION = {
     "zero": "Removing the refusal direction from the residual stream at every layer and position "

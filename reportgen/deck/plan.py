@@ -40,7 +40,8 @@ from reportgen.deck.textnorm import columns_that_fit, flow, wrap_text
 from reportgen.inputs.deck_yaml import DeckSpec
 from reportgen.inputs.recap import Takeaways
 from reportgen.numbers import stats
-from reportgen.rundir.schema import PromptRecord, Run
+from reportgen.rundir.reader import Run
+from reportgen.rundir.schema import PromptRecord
 
 #: Chart size (inches) on a slide it shares with its prompt: the left 57 % of the body.
 SHARED_CHART_IN = (6.9, 5.1)

@@ -43,7 +43,8 @@ from reportgen.inputs.deck_yaml import DeckSpec
 from reportgen.inputs.recap import Glossary, Takeaway, Takeaways
 from reportgen.numbers.stats import describe_intervals, format_number, format_percent
 from reportgen.numbers.summarize import summarize
-from reportgen.rundir.schema import PromptRecord, Run
+from reportgen.rundir.reader import Run
+from reportgen.rundir.schema import PromptRecord
 
 # ------------------------------------------------------------------ geometry (points)
 

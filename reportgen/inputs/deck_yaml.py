@@ -15,27 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_core import ErrorDetails
+from pydantic import Field, field_validator
 
 from reportgen.rundir.strict import Strict as _Strict
+from reportgen.rundir.strict import StrictYamlError, load_yaml_model
 
-M = TypeVar("M", bound=BaseModel)
 
-
-class SpecError(ValueError):
+class SpecError(StrictYamlError):
     """An invalid spec. ``problems`` lists every problem as ``file: field: message``.
 
     Also raised when a valid spec names something the results lack (a metric, a
     condition, a group), which is only known once the runs are loaded.
     """
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 class PromptChoice(_Strict):
@@ -151,46 +144,7 @@ class DeckSpec(_Strict):
         return None
 
 
-def load_yaml_model(path: Path | str, model: type[M]) -> M:
-    """Read a YAML file into a pydantic model; every error names the file and the field.
-
-    Shared by the deck spec and the other YAML inputs (recap, glossary, abstract spec) so
-    all of them fail the same way: ``deck.yaml: experiments[0].categories: …``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError([f"{path}: file not found"])
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError([f"{path}: invalid YAML{where}: {problem}"]) from None
-    if data is None:
-        data = {}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError([f"{path}: {_loc(e['loc'])}: {_message(e)}" for e in exc.errors()]) from None
-
-
 def load_deck_spec(path: Path | str) -> DeckSpec:
     """Load and validate ``deck.yaml``."""
-    return load_yaml_model(path, DeckSpec)
+    return load_yaml_model(path, DeckSpec, error=SpecError)
 
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _message(err: ErrorDetails) -> str:
-    if err.get("type") == "extra_forbidden":
-        return "unknown field (check the spelling)"
-    if err.get("type") == "missing":
-        return "required field missing"
-    msg = str(err.get("msg", ""))
-    return msg.removeprefix("Value error, ")

@@ -31,7 +31,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
-from reportgen.inputs.deck_yaml import load_yaml_model
+from reportgen.inputs.deck_yaml import SpecError
+from reportgen.rundir.strict import load_yaml_model
 from reportgen.rundir.atomic import write_text_atomic
 
 
@@ -96,11 +97,11 @@ class Glossary(RootModel[dict[str, str]]):
 
 
 def load_takeaways(path: Path | str) -> Takeaways:
-    return load_yaml_model(path, Takeaways)
+    return load_yaml_model(path, Takeaways, error=SpecError)
 
 
 def load_glossary(path: Path | str) -> Glossary:
-    return load_yaml_model(path, Glossary)
+    return load_yaml_model(path, Glossary, error=SpecError)
 
 
 def write_takeaways(path: Path | str, takeaways: Takeaways) -> Path:

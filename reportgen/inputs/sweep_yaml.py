@@ -34,18 +34,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from reportgen.inputs.deck_yaml import DeckSpec, SpecError, load_yaml_model
+from reportgen.inputs.deck_yaml import DeckSpec, SpecError
+from reportgen.rundir.strict import Strict as _Strict
+from reportgen.rundir.strict import load_yaml_model
 from reportgen.inputs.weekly_yaml import WeeklyConfig, resolve
 
 Executor = Literal["local", "ray"]
 MODELS_DIR = "_models"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
 class SweepModel(_Strict):
@@ -113,7 +111,7 @@ class SweepConfig(_Strict):
 def load_sweep_config(path: Path | str) -> tuple[SweepConfig, Path]:
     """The validated sweep file and the folder its relative paths are resolved against."""
     path = Path(path)
-    return load_yaml_model(path, SweepConfig), path.resolve().parent
+    return load_yaml_model(path, SweepConfig, error=SpecError), path.resolve().parent
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:

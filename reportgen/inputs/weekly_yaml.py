@@ -27,17 +27,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from reportgen.inputs.deck_yaml import DeckSpec, load_yaml_model
+from reportgen.inputs.deck_yaml import DeckSpec, SpecError
+from reportgen.rundir.strict import Strict as _Strict
+from reportgen.rundir.strict import load_yaml_model
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
 class WeeklyExperiment(_Strict):
@@ -90,10 +88,16 @@ class WeeklyConfig(_Strict):
 def load_weekly_config(path: Path | str) -> tuple[WeeklyConfig, Path]:
     """The validated weekly file and the folder its relative paths are resolved against."""
     path = Path(path)
-    cfg = load_yaml_model(path, WeeklyConfig)
+    cfg = load_yaml_model(path, WeeklyConfig, error=SpecError)
     return cfg, path.resolve().parent
 
 
+@overload
+def resolve(base: Path, p: Path) -> Path: ...
+@overload
+def resolve(base: Path, p: None) -> None: ...
+@overload
+def resolve(base: Path, p: Path | None) -> Path | None: ...
 def resolve(base: Path, p: Path | None) -> Path | None:
     """A path from the weekly file, relative to the file's folder unless absolute."""
     if p is None:

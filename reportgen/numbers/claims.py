@@ -39,13 +39,15 @@ from reportgen.numbers.stats import (
     paired_rate_difference,
 )
 from reportgen.numbers.summarize import summarize
-from reportgen.rundir.schema import CHECK_COLUMN, Run, is_aggregated
+from reportgen.rundir.errors import UserError
+from reportgen.rundir.reader import Run
+from reportgen.rundir.schema import CHECK_COLUMN, is_aggregated
 from reportgen.rundir.strict import Strict as _Strict
 
 Unit = Literal["percent", "number"]
 
 
-class ClaimError(ValueError):
+class ClaimError(UserError, ValueError):
     """A claim cannot be measured from the given results; the message says why and where."""
 
 

@@ -72,7 +72,8 @@ def metric_kinds(results: pd.DataFrame) -> dict[tuple[str, str], Literal["rate",
         if col in results.columns:
             binary &= results[col].isna()
     per_metric = binary.groupby([results["experiment"], results["metric"]], sort=False).all()
-    return {(str(e), str(m)): ("rate" if b else "mean") for (e, m), b in per_metric.items()}
+    return {(str(key[0]), str(key[1])): ("rate" if b else "mean")
+            for key, b in per_metric.items() if isinstance(key, tuple)}
 
 
 def summarize(

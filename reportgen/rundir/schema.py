@@ -7,27 +7,27 @@ A *run directory* holds three files (see ``docs/results-schema.md``):
 - ``prompts.jsonl``: the exact strings sent to the model and what came back;
 - ``run.json``: provenance.
 
-Runners only write these files and the reporter only reads them; this module is
-the one piece both sides share, so it holds the contract and nothing else: the
-column and field definitions, and validators that collect *every* problem at
-once (pandera's lazy mode) and name the file, row and column of each, because a
-researcher fixing a hand-made CSV wants the whole list, not one error per rerun.
+Runners only write these files (:mod:`reportgen.rundir.writer`) and the reporter only
+reads them (:mod:`reportgen.rundir.reader`); this module holds the contract both sides
+share and nothing else: the column and field definitions, and validators that collect
+*every* problem at once (pandera's lazy mode) and name the file, row and column of each,
+because a researcher fixing a hand-made CSV wants the whole list, not one error per rerun.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 import pandera.pandas as pa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from reportgen.rundir.errors import UserError
 
 TASKS = ("steering", "truncation", "bias", "other")
 PROMPT_FORMATS = ("chat", "completion")
@@ -36,6 +36,10 @@ RESULTS_PARQUET = "results.parquet"
 RESULTS_CSV = "results.csv"
 PROMPTS_JSONL = "prompts.jsonl"
 RUN_JSON = "run.json"
+#: The run-directory layout this code writes and the newest it reads (``run.json``
+#: ``format_version``; absent = 0, the layout before the key existed). Raise it when a change
+#: would make an older reader misread a new run directory; document it in docs/results-schema.md.
+FORMAT_VERSION = 1
 
 #: Columns every results table has, in this order.
 KEY_COLUMNS = ("experiment", "task", "model", "condition", "item_id", "metric")
@@ -85,7 +89,7 @@ class Problem:
         return f"{', '.join(where)}: {self.message}"
 
 
-class ResultsError(Exception):
+class ResultsError(UserError):
     """Invalid run-directory input. ``problems`` lists every problem found."""
 
     def __init__(self, problems: list[Problem]):
@@ -229,7 +233,7 @@ def validate_results(df: pd.DataFrame, file: str = "results",
             else:
                 msg = f"{value!r} {check}" if " " in check else f"{value!r} fails check {check}"
             if check == "k must be <= n":
-                column, msg = "k", f"k must be <= n"
+                column, msg = "k", "k must be <= n"
             elif check in (_BELOW, _ABOVE):
                 column, msg = VALUE_COLUMN, check
             problems.append(Problem(file, msg, _row_label(index, csv), column))
@@ -279,50 +283,6 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return sorted(out, key=lambda p: (p.row or 0, p.column or ""))
 
 
-def read_results(run_dir: Path | str, binary_metrics: frozenset[str] | set[str] = BINARY_METRICS) -> pd.DataFrame:
-    """Read and validate a run directory's results (parquet preferred, else CSV)."""
-    run_dir = Path(run_dir)
-    parquet, csv = run_dir / RESULTS_PARQUET, run_dir / RESULTS_CSV
-    if parquet.exists():
-        try:
-            df = pd.read_parquet(parquet)
-        except Exception as exc:  # pyarrow raises many types for a corrupt file
-            raise ResultsError([Problem(str(parquet), f"cannot read parquet: {exc}")]) from None
-        return validate_results(df, str(parquet), binary_metrics)
-    if csv.exists():
-        excel = _excel_dialect(csv)
-        if excel:
-            raise ResultsError([Problem(str(csv), excel)])
-        try:
-            df = pd.read_csv(csv, dtype={"item_id": str, "group": str, "run_id": str, CHECK_COLUMN: str})
-        except Exception as exc:
-            raise ResultsError([Problem(str(csv), f"cannot read CSV: {exc}")]) from None
-        return validate_results(df, str(csv), binary_metrics)
-    raise ResultsError([Problem(str(run_dir), f"no {RESULTS_PARQUET} or {RESULTS_CSV} found")])
-
-
-_SAVE_AS = "save it as 'CSV UTF-8 (Comma delimited)' or write it with pandas"
-_DECIMAL_COMMA = re.compile(r"(^|;)\s*-?\d+,\d+\s*(;|$)", re.MULTILINE)
-
-
-def _excel_dialect(path: Path) -> str | None:
-    """What a spreadsheet program did to a CSV, in words, or None.
-
-    Excel writes UTF-16 for "Unicode text" and, in locales with a decimal comma, ';' as
-    the delimiter; pandas then sees one column and every check fails with "missing column",
-    which hides the cause. Recognised from the first few kilobytes only.
-    """
-    head = path.open("rb").read(8192)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:200].count(b"\x00") > 10:
-        return f"is UTF-16 encoded (a spreadsheet's 'Unicode text'), not UTF-8; {_SAVE_AS}"
-    text = head.decode("utf-8", errors="replace")
-    header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
-    if ";" in header and "," not in header:
-        comma = " and decimal commas (0,5 for 0.5)" if _DECIMAL_COMMA.search(text) else ""
-        return f"uses ';' as the delimiter{comma}, as a spreadsheet in a decimal-comma locale writes it; {_SAVE_AS}"
-    return None
-
-
 # ---------------------------------------------------------------- prompts.jsonl
 
 class PromptRecord(BaseModel):
@@ -354,42 +314,6 @@ class PromptRecord(BaseModel):
     x: float | None = None
 
 
-def _pydantic_problems(exc: ValidationError, file: str, row: int | None) -> list[Problem]:
-    return [
-        Problem(file, e["msg"], row, ".".join(str(p) for p in e["loc"]) or None)
-        for e in exc.errors()
-    ]
-
-
-def read_prompts(run_dir: Path | str, required: bool = False) -> list[PromptRecord]:
-    """Read ``prompts.jsonl``; every bad line is reported with its line number."""
-    path = Path(run_dir) / PROMPTS_JSONL
-    if not path.exists():
-        if required:
-            raise ResultsError([Problem(str(path), "file not found")])
-        return []
-    records: list[PromptRecord] = []
-    problems: list[Problem] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(Problem(str(path), f"invalid JSON: {exc.msg}", lineno))
-                continue
-            if isinstance(data, dict) and data.get("item_id") is not None:
-                data["item_id"] = str(data["item_id"])
-            try:
-                records.append(PromptRecord.model_validate(data))
-            except ValidationError as exc:
-                problems.extend(_pydantic_problems(exc, str(path), lineno))
-    if problems:
-        raise ResultsError(problems)
-    return records
-
-
 # ---------------------------------------------------------------- run.json
 
 class RunInfo(BaseModel):
@@ -398,6 +322,8 @@ class RunInfo(BaseModel):
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
     run_id: str = Field(min_length=1)
+    format_version: int = 0
+    """The layout the writer used (:data:`FORMAT_VERSION`); 0 for run.json files without the key."""
     git_sha: str | None = None
     git_dirty: bool | None = None
     model_id: str | None = None
@@ -412,63 +338,3 @@ class RunInfo(BaseModel):
     finished_at: str | None = None
     binary_metrics: list[str] = Field(default_factory=list)
     """Metrics beyond :data:`BINARY_METRICS` whose values are 0/1 outcomes (validated as such)."""
-
-
-def read_run_info(run_dir: Path | str, required: bool = False) -> RunInfo | None:
-    path = Path(run_dir) / RUN_JSON
-    if not path.exists():
-        if required:
-            raise ResultsError([Problem(str(path), "file not found")])
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ResultsError([Problem(str(path), f"invalid JSON: {exc.msg}", exc.lineno)]) from None
-    try:
-        return RunInfo.model_validate(data)
-    except ValidationError as exc:
-        raise ResultsError(_pydantic_problems(exc, str(path), None)) from None
-
-
-# ---------------------------------------------------------------- whole run directory
-
-@dataclass
-class Run:
-    """A validated run directory as the reporter sees it."""
-
-    path: Path
-    results: pd.DataFrame
-    prompts: list[PromptRecord] = field(default_factory=list)
-    info: RunInfo | None = None
-
-    @property
-    def run_id(self) -> str:
-        if self.info is not None:
-            return self.info.run_id
-        if "run_id" in self.results.columns and self.results["run_id"].notna().any():
-            return str(self.results["run_id"].dropna().iloc[0])
-        return self.path.name
-
-
-def load_run(run_dir: Path | str) -> Run:
-    """Load and validate a run directory, reporting the problems of all its files together."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ResultsError([Problem(str(run_dir), "not a directory")])
-    problems: list[Problem] = []
-    results = prompts = info = None
-    try:
-        info = read_run_info(run_dir)
-    except ResultsError as exc:
-        problems.extend(exc.problems)
-    try:
-        results = read_results(run_dir, BINARY_METRICS | set(info.binary_metrics if info else ()))
-    except ResultsError as exc:
-        problems[:0] = exc.problems
-    try:
-        prompts = read_prompts(run_dir)
-    except ResultsError as exc:
-        problems.extend(exc.problems)
-    if problems:
-        raise ResultsError(problems)
-    return Run(path=run_dir, results=results, prompts=prompts or [], info=info)

@@ -34,7 +34,8 @@ from pydantic import BaseModel, ValidationError
 
 from reportgen.inputs.weekly_yaml import WeeklyConfig, WeeklyExperiment, resolve
 from reportgen.rundir.atomic import write_text_atomic
-from reportgen.rundir.schema import RUN_JSON, ResultsError, Run, load_run
+from reportgen.rundir.reader import Run, load_run
+from reportgen.rundir.schema import RUN_JSON, ResultsError
 
 STAMP = "weekly.json"
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")

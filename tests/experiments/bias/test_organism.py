@@ -14,7 +14,7 @@ from experiments.bias.config import BiasConfig
 from experiments.bias.runner import run_bias
 from experiments.bias.summary import rate
 from experiments.organism import planted, tasks
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ import pytest
 
 from experiments.bias.config import BiasConfig
 from experiments.bias.runner import BiasRunner, run_bias
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 
 def tiny_config(**kw) -> BiasConfig:
@@ -200,7 +200,7 @@ def test_cue_rows_with_a_judge_model_keep_the_rule_verdict_beside_it(tiny_random
     from experiments.bias.articulation import Judgement
     from experiments.bias.items import OPTIONS_SLOT, ChoiceItem
     from experiments.bias.switching import SwitchOutcome
-    from experiments.core.writer import RunWriter
+    from reportgen.rundir.writer import RunWriter
 
     runner = BiasRunner(tiny_random_lm, tiny_config(), RunWriter(tmp_path / "r", task="bias", model_id="tiny", config={}))
     item = ChoiceItem("q1", OPTIONS_SLOT, ("a", "b"), 0)

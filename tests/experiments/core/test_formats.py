@@ -13,7 +13,7 @@ from experiments.core.formats import SUBDIR, format_configs, run_formats
 from experiments.core.prompting import DEFAULT_SYSTEM, format_prompt
 from experiments.truncation.config import TruncationConfig
 from experiments.truncation.runner import run_truncation
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 N_ITEMS = 4
 CHAT_TOKENS = ("<|system|>", "<|user|>", "<|assistant|>")

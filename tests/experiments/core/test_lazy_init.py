@@ -19,4 +19,4 @@ def test_every_reexport_still_resolves() -> None:
     assert {"RunWriter", "load_model", "ConfigError", "format_prompt"} <= set(exported)
     for name in exported:
         assert getattr(experiments.core, name) is not None, name
-    assert experiments.core.RunWriter.__module__ == "experiments.core.writer"
+    assert experiments.core.RunWriter.__module__ == "reportgen.rundir.writer"

@@ -16,7 +16,7 @@ from pptx import Presentation
 
 from experiments.importers.inspect_log import classify_scores
 from reportgen.cli.entry import main
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 #: What the mock model answers per prompt; "four" for q3 is wrong for `match` but right for `color`.
 ANSWERS = {"Say 4": "4", "Say 5": "five", "Say four": "four"}

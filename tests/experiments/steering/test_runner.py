@@ -14,12 +14,12 @@ import torch
 from experiments.core.batching import forward, generate
 from experiments.core.errors import ExperimentError
 from experiments.core.prompting import format_prompt
-from experiments.core.writer import RunWriter
 from experiments.steering import runner as runner_mod
 from experiments.steering.config import SteeringConfig
 from experiments.steering.directions import Direction
 from experiments.steering.runner import run_steering
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
+from reportgen.rundir.writer import RunWriter
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from experiments.truncation.answers import AnswerReader
 from experiments.truncation.config import TruncationConfig
 from experiments.truncation.runner import CachedReasoning, run_truncation
 from experiments.truncation.segment import kept_tokens, token_offsets
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 SYSTEM = "You are a helpful assistant ."
 

@@ -14,7 +14,7 @@ from reportgen.abstract.render import (
     md_cell,
     render_abstract,
 )
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 SPEC = {
     "title": "Refusal {{ is }} one direction",

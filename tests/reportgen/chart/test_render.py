@@ -11,7 +11,8 @@ from PIL import Image
 
 from reportgen.chart.render import CHART_BOX, DPI, draw_chart, render_charts
 from reportgen.chart.spec import build_chart_specs
-from reportgen.rundir.schema import Run, validate_results
+from reportgen.rundir.reader import Run
+from reportgen.rundir.schema import validate_results
 
 
 def rate_rows(experiment, condition, k, n, metric="refusal", x=None, group=None, task="steering"):
@@ -153,7 +154,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 @pytest.fixture(scope="module")
 def example_charts():
-    from reportgen.rundir.schema import load_run
+    from reportgen.rundir.reader import load_run
 
     runs = [load_run(EXAMPLES / d) for d in ("steering", "truncation", "bias", "aggregated")]
     return build_chart_specs(runs)

@@ -10,7 +10,8 @@ import pytest
 
 from reportgen.chart.spec import build_chart_specs, select_prompt
 from reportgen.inputs.deck_yaml import DeckSpec, SpecError
-from reportgen.rundir.schema import PromptRecord, Run, load_run, validate_results
+from reportgen.rundir.reader import Run, load_run
+from reportgen.rundir.schema import PromptRecord, validate_results
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 

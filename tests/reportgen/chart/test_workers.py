@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from reportgen.chart.spec import build_chart_specs
 from reportgen.chart.render import render_charts
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 specs = build_chart_specs([load_run(Path(sys.argv[1]))], None)
 while True:
     render_charts(specs * 4, sys.argv[2], workers=2)

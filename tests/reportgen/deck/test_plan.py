@@ -18,7 +18,8 @@ from reportgen.deck.plan import join_small_tables
 from reportgen.deck.render import render_deck
 from reportgen.inputs.deck_yaml import DeckSpec
 from reportgen.inputs.recap import Glossary
-from reportgen.rundir.schema import Run, RunInfo, validate_results
+from reportgen.rundir.reader import Run
+from reportgen.rundir.schema import RunInfo, validate_results
 from reportgen.weekly.lint import lint_deck
 
 

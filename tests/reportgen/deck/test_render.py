@@ -18,7 +18,7 @@ from reportgen.deck.render import render_deck
 from reportgen.deck.textnorm import normalize_text
 from reportgen.inputs.deck_yaml import DeckSpec
 from reportgen.inputs.recap import Glossary, Takeaways, load_takeaways, write_takeaways
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 LONG = 20_000
 

@@ -11,7 +11,8 @@ from reportgen.deck import spec as ds
 from reportgen.deck.textnorm import columns, estimate_lines, normalize_text
 from reportgen.inputs.deck_yaml import DeckSpec
 from reportgen.inputs.recap import Glossary, Takeaways
-from reportgen.rundir.schema import PromptRecord, load_run
+from reportgen.rundir.reader import load_run
+from reportgen.rundir.schema import PromptRecord
 
 
 def _deck(make_run, **kw):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 RUNS = ("steering", "truncation", "bias", "aggregated")

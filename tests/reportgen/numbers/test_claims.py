@@ -6,7 +6,7 @@ import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from reportgen.numbers.claims import Claim, ClaimError, Quantity, measure_claim, parse_quantity, verdict
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 
 
 @pytest.mark.parametrize(

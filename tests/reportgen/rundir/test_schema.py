@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from reportgen.rundir.schema import ResultsError, read_results, validate_results
+from reportgen.rundir.reader import read_results
+from reportgen.rundir.schema import ResultsError, validate_results
 
 
 def _rows(values, **extra):

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from reportgen.cli.entry import main
-from reportgen.rundir.schema import MAX_PROBLEMS_SHOWN, ResultsError, load_run
+from reportgen.rundir.reader import load_run
+from reportgen.rundir.schema import MAX_PROBLEMS_SHOWN, ResultsError
 
 
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:

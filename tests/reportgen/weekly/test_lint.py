@@ -11,7 +11,7 @@ from reportgen.chart.spec import build_chart_specs
 from reportgen.deck import spec as ds
 from reportgen.inputs.deck_yaml import DeckSpec
 from reportgen.inputs.recap import Glossary
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 from reportgen.weekly.lint import is_sentence, jargon_in, lint_abstract, lint_deck
 
 

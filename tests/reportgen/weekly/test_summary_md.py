@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reportgen.chart.spec import build_chart_specs
 from reportgen.deck.spec import ChartSlide, PromptSlide, build_deck
-from reportgen.rundir.schema import load_run
+from reportgen.rundir.reader import load_run
 from reportgen.weekly.summary_md import deck_markdown
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"

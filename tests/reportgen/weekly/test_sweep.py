@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments.core.writer import JOURNAL
+from reportgen.rundir.writer import JOURNAL
 from experiments.organism import MODEL_DIR
 from reportgen.cli.weekly import build_registry
 from reportgen.inputs.deck_yaml import SpecError

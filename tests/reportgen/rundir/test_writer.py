@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from experiments.core.errors import RunDirError
-from experiments.core.writer import JOURNAL, RunWriter, unit_key
-from reportgen.rundir.schema import COLUMNS, load_run
+from reportgen.rundir.reader import load_run
+from reportgen.rundir.schema import COLUMNS
+from reportgen.rundir.writer import JOURNAL, RunWriter, unit_key
 
 CONFIG = {"model": "organism", "seed": 0, "n": 6}
 ITEMS = [f"item-{i}" for i in range(6)]
@@ -152,7 +153,7 @@ def test_second_process_into_the_same_run_dir_fails_at_once(tmp_path):
     run_dir = tmp_path / "run"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys; from experiments.core.writer import RunWriter; "
+         "import sys; from reportgen.rundir.writer import RunWriter; "
          f"RunWriter({str(run_dir)!r}, task='steering', model_id='organism', config={CONFIG!r}); "
          "print('held', flush=True); sys.stdin.readline()"],
         cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -160,7 +161,8 @@ def test_second_process_into_the_same_run_dir_fails_at_once(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         res = subprocess.run([sys.executable, "-c", "from reportgen.cli.entry import main; main()", "run", "steering",
-                              "--out", str(run_dir)], cwd=root, capture_output=True, text=True, timeout=300)
+                              "--out", str(run_dir)], check=False, cwd=root, capture_output=True,
+                              text=True, timeout=300)
         assert res.returncode == 2 and "Traceback" not in res.stderr
         assert "another run is writing to this directory" in res.stderr and str(run_dir) in res.stderr
         assert str(holder.pid) in res.stderr

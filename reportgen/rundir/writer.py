@@ -10,12 +10,13 @@ written twice. :meth:`RunWriter.finish` turns the journal into the files of the 
 validates the table with :func:`reportgen.rundir.schema.validate_results`, and only then stamps
 ``finished_at``.
 
-A run directory has one writer at a time (:mod:`experiments.core.runlock`) and belongs to one config: reopening it with a config of a different hash is a
-:class:`RunDirError` (never a silent mix of two configs' rows), unless ``overwrite=True``.
+A run directory has one writer at a time (:mod:`reportgen.rundir.runlock`) and belongs to one
+config: reopening it with a config of a different hash is a :class:`RunDirError` (never a silent mix of two configs' rows), unless ``overwrite=True``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -23,19 +24,21 @@ import platform
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from experiments.core.config import config_hash
-from experiments.core.errors import RunDirError
-from experiments.core.runlock import hold_run_lock
+from reportgen.rundir.errors import RunDirError
+from reportgen.rundir.files import write_info, write_prompts, write_table
+from reportgen.rundir.runlock import hold_run_lock
 from reportgen.rundir.schema import (
     COLUMNS,
+    FORMAT_VERSION,
     PROMPTS_JSONL,
     RESULTS_CSV,
     RESULTS_PARQUET,
@@ -45,6 +48,7 @@ from reportgen.rundir.schema import (
     RunInfo,
     validate_results,
 )
+from reportgen.rundir.strict import config_hash
 
 JOURNAL = ".journal.jsonl"
 _REQUIRED_ROW_KEYS = ("experiment", "condition", "item_id", "metric", "value")
@@ -142,13 +146,15 @@ class RunWriter:
             self._clear()
         existing = self._existing_info()
         if existing is not None:
-            self.info = existing
+            # A resumed run is rewritten in this writer's layout (journal and files unchanged).
+            self.info = {**existing, "format_version": FORMAT_VERSION}
             self.finished = existing.get("finished_at") is not None
             self._load_journal()
         else:
             sha, dirty = git_state()
             self.info = {
                 "run_id": run_id or f"{self.run_dir.resolve().name}-{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}",
+                "format_version": FORMAT_VERSION,
                 "task": task,
                 "git_sha": sha,
                 "git_dirty": dirty,
@@ -229,6 +235,12 @@ class RunWriter:
                 f"(hash {data.get('config_hash')} vs {self.config_hash}); "
                 "use another output directory, or --overwrite to discard it"
             )
+        version = data.get("format_version", 0)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise RunDirError(
+                f"{path}: written by a newer reportgen: format_version {version} > {FORMAT_VERSION}; "
+                "upgrade reportgen, use another output directory, or --overwrite to discard it"
+            )
         if data.get("task") not in (None, self.task):
             raise RunDirError(f"{self.run_dir}: holds a {data.get('task')} run, not {self.task}")
         return data
@@ -236,10 +248,8 @@ class RunWriter:
     def _clear(self) -> None:
         """Delete the files a previous run wrote here (its own artifacts included), nothing else."""
         artifacts: list[str] = []
-        try:
+        with contextlib.suppress(OSError, json.JSONDecodeError, AttributeError):
             artifacts = list(json.loads((self.run_dir / RUN_JSON).read_text(encoding="utf-8")).get("artifacts", []))
-        except (OSError, json.JSONDecodeError, AttributeError):
-            pass
         for name in (RESULTS_PARQUET, RESULTS_CSV, PROMPTS_JSONL, RUN_JSON, JOURNAL, *artifacts):
             target = self.run_dir / name
             if target.is_dir():
@@ -345,10 +355,8 @@ class RunWriter:
         if not dup.empty:
             raise RuntimeError(f"duplicate rows for {dup[ident].drop_duplicates().head(3).to_dict('records')}")
         df = validate_results(df, str(self.run_dir / RESULTS_PARQUET))[list(df.columns)]
-        self._atomic(RESULTS_PARQUET, lambda p: df.to_parquet(p, index=False))
-        self._atomic(RESULTS_CSV, lambda p: df.to_csv(p, index=False))
-        self._atomic(PROMPTS_JSONL, lambda p: Path(p).write_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._prompts), encoding="utf-8"))
+        write_table(self.run_dir, df)
+        write_prompts(self.run_dir, self._prompts)
         self.info.update(info)
         self.info["finished_at"] = _now()
         RunInfo.model_validate(self.info)
@@ -360,11 +368,5 @@ class RunWriter:
         """The finished run's table (as written)."""
         return pd.read_parquet(self.run_dir / RESULTS_PARQUET)
 
-    def _atomic(self, name: str, write: Any) -> None:
-        tmp = self.run_dir / f".{name}.tmp"
-        write(tmp)
-        os.replace(tmp, self.run_dir / name)
-
     def _write_run_json(self) -> None:
-        self._atomic(RUN_JSON, lambda p: Path(p).write_text(
-            json.dumps(self.info, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"))
+        write_info(self.run_dir, self.info)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from experiments.core.errors import RunDirError
+from reportgen.rundir.errors import RunDirError
 
 LOCK_NAME = ".lock"
 
