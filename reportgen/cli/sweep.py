@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -21,12 +20,12 @@ from reportgen.inputs.deck_yaml import SpecError
 @app.command("sweep")
 def sweep_command(
     sweep_file: Path = typer.Argument(..., metavar="SWEEP_YAML", help="The grid: models × runners × overrides."),
-    executor: Optional[str] = typer.Option(None, "--executor", help="local | ray (default: executor in the file)."),
-    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: RAY_ADDRESS, "
+    executor: str | None = typer.Option(None, "--executor", help="local | ray (default: executor in the file)."),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster address (default: RAY_ADDRESS, "
                                           "else a local Ray)."),
-    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run directories go (shared by all nodes)."),
-    reports_dir: Optional[Path] = typer.Option(None, "--reports-dir", help="Where reports/<date>/ goes."),
-    date: Optional[str] = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
+    runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Where run directories go (shared by all nodes)."),
+    reports_dir: Path | None = typer.Option(None, "--reports-dir", help="Where reports/<date>/ goes."),
+    date: str | None = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Run every experiment of the sweep (each in its own run directory) and write one report over them."""
     from reportgen.cli.weekly import run_week
