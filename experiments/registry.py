@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from experiments.bias.config import BiasConfig
+from experiments.core.config import ExperimentConfig
 from experiments.core.errors import ExperimentError
 from experiments.steering.config import SteeringConfig
 from experiments.truncation.config import TruncationConfig
@@ -54,7 +55,7 @@ class Runner:
     its results table; ``lm`` reuses an already loaded model (None: the runner loads ``config.model``)."""
 
     name: str
-    config_type: type[BaseModel]
+    config_type: type[ExperimentConfig]
     entry: str  # "module:function" of the runner's own entry point, imported on first use
     vocabulary: Vocabulary
     user_errors: tuple[type[Exception], ...] = (ExperimentError,)

@@ -87,7 +87,8 @@ def weekly_command(
     date: str | None = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Run the week's experiments (skipping unchanged ones, resuming interrupted ones) and write reports/<date>/."""
-    from reportgen.inputs.weekly_yaml import load_weekly_config, resolve
+    from reportgen.inputs.weekly_yaml import load_weekly_config
+    from reportgen.weekly.job import resolved
 
     t0 = time.perf_counter()
     try:
@@ -98,8 +99,8 @@ def weekly_command(
         cfg, base = load_weekly_config(weekly_file)
     except SpecError as exc:
         raise UserError(str(exc)) from None
-    runs_root = runs_dir or resolve(base, cfg.runs_dir)
-    reports_root = reports_dir or resolve(base, cfg.reports_dir)
+    runs_root = runs_dir or resolved(base, cfg.runs_dir)
+    reports_root = reports_dir or resolved(base, cfg.reports_dir)
     run_week(cfg, base, weekly_file, runs_root, reports_root, today, t0)
 
 

@@ -90,6 +90,13 @@ Log = Callable[[str], None]
 
 # ------------------------------------------------------------------ experiments stage
 
+def resolved(base: Path, p: Path) -> Path:
+    """:func:`~reportgen.inputs.weekly_yaml.resolve` for a path that is set (None only passes through)."""
+    found = resolve(base, p)
+    assert found is not None
+    return found
+
+
 def _fingerprint(runner: Runner, config: BaseModel) -> str:
     blob = json.dumps(
         {"runner": runner.name, "config": config.model_dump(mode="json"), "code": runner.fingerprint(config)},
@@ -188,13 +195,13 @@ def check_report_inputs(cfg: WeeklyConfig, base: Path) -> None:
     from reportgen.inputs.recap import load_glossary, load_takeaways
 
     if isinstance(cfg.deck, Path):
-        load_deck_spec(resolve(base, cfg.deck))
+        load_deck_spec(resolved(base, cfg.deck))
     if cfg.glossary:
-        load_glossary(resolve(base, cfg.glossary))
+        load_glossary(resolved(base, cfg.glossary))
     if cfg.recap and cfg.recap != "auto":
-        load_takeaways(resolve(base, Path(cfg.recap)))
+        load_takeaways(resolved(base, Path(cfg.recap)))
     for path in cfg.abstracts:
-        load_abstract_spec(resolve(base, path))
+        load_abstract_spec(resolved(base, path))
 
 
 def previous_takeaways(reports_dir: Path, today: dt.date) -> Path | None:
@@ -243,24 +250,24 @@ def write_report(
     out_dir.mkdir(parents=True, exist_ok=True)
 
     if isinstance(cfg.deck, Path):
-        deck_spec = load_deck_spec(resolve(base, cfg.deck))
+        deck_spec = load_deck_spec(resolved(base, cfg.deck))
     else:
         deck_spec = cfg.deck or DeckSpec(project=cfg.project)
     updates = {k: v for k, v in (("project", cfg.project), ("author", cfg.author)) if v and not getattr(deck_spec, k, None)}
     if "project" in deck_spec.model_fields_set:
         updates.pop("project", None)
     deck_spec = deck_spec.model_copy(update=updates)
-    glossary = load_glossary(resolve(base, cfg.glossary)) if cfg.glossary else None
+    glossary = load_glossary(resolved(base, cfg.glossary)) if cfg.glossary else None
     if cfg.recap == "auto":
         recap_path = previous_takeaways(reports_dir, today)
     else:
-        recap_path = resolve(base, Path(cfg.recap)) if cfg.recap else None
+        recap_path = resolved(base, Path(cfg.recap)) if cfg.recap else None
     recap = load_takeaways(recap_path) if recap_path else None
     if recap_path:
         log(f"recap: {recap_path}")
 
     report = rp.Report(list(runs))
-    rp.build_charts(report, deck_spec, resolve(base, cfg.deck) if isinstance(cfg.deck, Path) else None)
+    rp.build_charts(report, deck_spec, resolved(base, cfg.deck) if isinstance(cfg.deck, Path) else None)
     chart_dir = out_dir / "charts"
     rp.render_charts(report, chart_dir)
     rp.build_deck(report, deck_spec, recap, glossary, today, missing)
@@ -269,7 +276,7 @@ def write_report(
 
     abstract_files = []
     for spec_path in cfg.abstracts:
-        path = resolve(base, spec_path)
+        path = resolved(base, spec_path)
         name = "abstract.md" if len(cfg.abstracts) == 1 else f"abstract-{path.stem}.md"
         text = rp.build_abstract(report, name, load_abstract_spec(path), path, today=today, missing=missing)
         write_text_atomic(out_dir / name, text)
