@@ -108,8 +108,8 @@ def run_week(cfg: WeeklyConfig, base: Path, weekly_file: Path, runs_root: Path, 
              today: dt.date, t0: float, *, num_gpus: float | None = None, max_retries: int = 2) -> None:
     """Experiments on ``cfg.executor``, then the report; shared by ``weekly`` and ``sweep``."""
     from reportgen.cli.outputs import check_outputs
-    from reportgen.weekly.executors import run_local, run_ray
     from reportgen.report import REPORT_ERRORS
+    from reportgen.weekly.executors import run_local, run_ray
     from reportgen.weekly.job import check_report_inputs, load_runs, write_report
 
     out_dir = reports_root / today.isoformat()
