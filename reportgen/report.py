@@ -87,9 +87,7 @@ def build_charts(report: Report, deck_spec: DeckSpec | None, spec_path: Path | N
         return []
     try:
         report.charts = report.timed("chart specs", lambda: build_chart_specs(report.runs, deck_spec))
-    except SpecError:
-        raise
-    except ValueError as exc:  # a spec naming a metric/condition/group the results lack
+    except ValueError as exc:  # a spec naming a metric/condition/group the results lack (SpecError too)
         raise ReportInputError(f"{spec_path}: {exc}" if spec_path else str(exc)) from None
     return report.charts
 
