@@ -33,21 +33,22 @@ import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments.core.batching import generate, next_token_logprobs  # noqa: E402
-from experiments.core.datasets import load_instructions  # noqa: E402
-from experiments.core.hooks import activation_addition, directional_ablation  # noqa: E402
-from experiments.core.model import LoadedModel, load_model  # noqa: E402
-from experiments.core.prompting import format_prompt  # noqa: E402
-from experiments.core.random_init import ARCHITECTURES, random_init_lm  # noqa: E402
-from experiments.steering.directions import mean_diff_candidates, post_instruction_positions  # noqa: E402
-from experiments.steering.interventions import orthogonalized  # noqa: E402
-from experiments.steering.scoring import is_refusal, refusal_score, refusal_token_ids  # noqa: E402
+from experiments.core.batching import generate, next_token_logprobs
+from experiments.core.datasets import load_instructions
+from experiments.core.hooks import activation_addition, directional_ablation
+from experiments.core.model import LoadedModel, load_model
+from experiments.core.prompting import format_prompt
+from experiments.core.random_init import ARCHITECTURES, random_init_lm
+from experiments.steering.directions import mean_diff_candidates, post_instruction_positions
+from experiments.steering.interventions import orthogonalized
+from experiments.steering.scoring import is_refusal, refusal_score, refusal_token_ids
 
 
 def _sources(args: argparse.Namespace) -> dict[str, str]:

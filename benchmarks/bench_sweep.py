@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import os
 import statistics
 import sys
@@ -34,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reportgen.cli.weekly import build_registry  # noqa: E402
-from reportgen.inputs.sweep_yaml import expand, load_sweep_config, prepare_models  # noqa: E402
+from reportgen.cli.sweep import prepare_models  # noqa: E402
+from reportgen.inputs.sweep_yaml import expand, load_sweep_config  # noqa: E402
 from reportgen.weekly.executors import run_local, run_ray  # noqa: E402
 
 SWEEP = {
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             submit = functools.partial(run_local, exps, base, runs, build_registry(sweep), quiet)
             results[name] = _measure(name, submit, 1)
         else:
-            ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+            ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
             try:
                 submit = functools.partial(run_ray, exps, base, runs, functools.partial(build_registry, sweep), quiet)
                 results[name] = _measure(name, submit, args.num_cpus)

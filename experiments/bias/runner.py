@@ -54,6 +54,7 @@ from experiments.core.errors import ConfigError, ExperimentError
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.run_loading import load_for_run
 from reportgen.rundir.writer import RunWriter
+from experiments.registry import vocabulary
 
 Request = tuple[str, Factor, "str | None"]
 
@@ -396,7 +397,7 @@ def run_bias(
     if judge is not None:
         info["judge"] = {"model": judge.name, "revision": judge.lm.revision, "rubric": RUBRIC_VERSION,
                          "agreement": check_agreement(lambda reqs: judge.judge(reqs)[0]).summary()}
-    writer.update_info(**info)
+    writer.update_info(**info, vocabulary=vocabulary("bias"))
     runner = BiasRunner(lm, config, writer, judge)
     runner.check()
     if config.cue.enabled:

@@ -46,6 +46,7 @@ from experiments.core.model import LoadedModel, load_model
 from experiments.core.prompting import format_prompt
 from experiments.core.run_loading import load_for_run
 from reportgen.rundir.writer import RunWriter, unit_key
+from experiments.registry import vocabulary
 from experiments.steering.config import SteeringConfig
 from experiments.steering.directions import (
     Direction,
@@ -397,7 +398,7 @@ def run_steering(
             trust_remote_code=cfg.trust_remote_code, require_chat_template=cfg.prompt_format == "chat"))
     elif lm.model_id != cfg.model:
         raise ValueError(f"lm is '{lm.model_id}' but the config's model is '{cfg.model}'")
-    writer.update_info(**lm.describe(), seed=cfg.seed)
+    writer.update_info(**lm.describe(), seed=cfg.seed, vocabulary=vocabulary(TASK))
     torch.manual_seed(cfg.seed)
     if judge is None and cfg.scoring.judge is not None:
         same = cfg.scoring.judge.model == cfg.model

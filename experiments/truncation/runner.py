@@ -39,6 +39,7 @@ from experiments.core.mc_datasets import MCItem, load_datasets
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.run_loading import load_for_run
 from reportgen.rundir.writer import RunWriter, unit_key
+from experiments.registry import vocabulary
 from experiments.truncation.answers import AnswerReader
 from experiments.truncation.aoc import length_bucket
 from experiments.truncation.config import ResolvedStyle, TruncationConfig, resolve_style
@@ -147,7 +148,7 @@ class TruncationRun:
         """Run every enabled stage (skipping finished work) and write the run directory."""
         if self.writer.finished:
             return self.writer.read()
-        self.writer.update_info(**self.lm.describe())
+        self.writer.update_info(**self.lm.describe(), vocabulary=vocabulary(TASK))
         self.reader = AnswerReader(self.lm, self.style, batch_size=self.cfg.batch_size,
                                    answer_tokens=self.cfg.answer_tokens, min_mass=self.cfg.min_option_mass)
         self.cache = self.reasoning()

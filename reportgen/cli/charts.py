@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -76,7 +75,7 @@ def validate_command(
 def chart_command(
     run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR", help="Run directories (tidy results)."),
     out: Path = typer.Option(..., "-o", "--out", help="Directory for the PNGs (created)."),
-    spec: Optional[Path] = typer.Option(None, "--spec", help="deck.yaml: categories, takeaways, callouts."),
+    spec: Path | None = typer.Option(None, "--spec", help="deck.yaml: categories, takeaways, callouts."),
     backup: bool = typer.Option(True, "--backup/--no-backup", help="Also draw the breakdown (backup) charts."),
     text: bool = typer.Option(
         True, "--text/--bare", help="Draw the takeaway title and footnote into the PNG (--bare: chart only, as on a slide)."

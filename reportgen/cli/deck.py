@@ -7,79 +7,54 @@ file and field (exit code 2, no traceback).
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from reportgen.cli.entry import UserError, app
 from reportgen.cli.outputs import check_outputs
-from reportgen.inputs.deck_yaml import SpecError
-from reportgen.rundir.reader import Run, load_run
-
-
-def _runs(run_dirs: list[Path]) -> list[Run]:
-    # load_run raises ResultsError listing every problem; main() turns it into exit 2.
-    runs = [load_run(d) for d in run_dirs]
-    seen: dict[str, Path] = {}
-    for run in runs:
-        if run.run_id in seen:
-            # Charts, notes and measured claims are keyed by run id; two runs sharing one
-            # would silently borrow each other's provenance.
-            raise UserError(f"{run.path} and {seen[run.run_id]} have the same run id '{run.run_id}' "
-                            "(run.json 'run_id'); give each run its own")
-        seen[run.run_id] = run.path
-    return runs
+from reportgen.rundir.atomic import write_text_atomic
 
 
 @app.command("deck")
 def deck_command(
     run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR", help="Run directories (tidy results)."),
     out: Path = typer.Option(..., "-o", "--out", help="The deck to write (.pptx)."),
-    spec: Optional[Path] = typer.Option(None, "--spec", help="deck.yaml: project, order, takeaways, next steps."),
-    recap: Optional[Path] = typer.Option(None, "--recap", help="Last week's takeaways.yaml (recap slide)."),
-    glossary: Optional[Path] = typer.Option(
+    spec: Path | None = typer.Option(None, "--spec", help="deck.yaml: project, order, takeaways, next steps."),
+    recap: Path | None = typer.Option(None, "--recap", help="Last week's takeaways.yaml (recap slide)."),
+    glossary: Path | None = typer.Option(
         None, "--glossary", help="glossary.yaml (term: definition); only terms used in the deck are shown."
     ),
-    takeaways_out: Optional[Path] = typer.Option(
+    takeaways_out: Path | None = typer.Option(
         None, "--takeaways-out",
         help="Where to write this deck's takeaways (next week's --recap); default: takeaways.yaml next to the deck.",
     ),
 ) -> None:
     """Build the weekly 16:9 deck: title, recap, glossary, chart + prompt per result, next steps, backup."""
-    from reportgen.chart.render import render_charts
-    from reportgen.chart.spec import build_chart_specs
-    from reportgen.deck.render import render_deck
-    from reportgen.deck.spec import build_deck
+    from reportgen import report as rp
     from reportgen.inputs.deck_yaml import load_deck_spec
-    from reportgen.inputs.recap import load_glossary, load_takeaways, write_takeaways
+    from reportgen.inputs.recap import load_glossary, load_takeaways
 
     if out.suffix.lower() != ".pptx":
         raise UserError(f"{out}: the deck must be a .pptx file")
-    check_outputs(files=[out, takeaways_out or out.parent / "takeaways.yaml"])
+    takeaways_path = takeaways_out or out.parent / "takeaways.yaml"
+    check_outputs(files=[out, takeaways_path])
     t0 = time.perf_counter()
-    runs = _runs(run_dirs)
     try:
+        report = rp.Report(rp.load_runs(run_dirs))
         deck_spec = load_deck_spec(spec) if spec else None
         last_week = load_takeaways(recap) if recap else None
         terms = load_glossary(glossary) if glossary else None
-    except SpecError as exc:
+        if not rp.build_charts(report, deck_spec, spec):
+            raise UserError("nothing to show: every experiment is skipped (check 'skip'/'only_listed' in the spec)")
+        slides = rp.build_deck(report, deck_spec, last_week, terms)
+    except rp.REPORT_ERRORS as exc:
         raise UserError(str(exc)) from None
-    try:
-        charts = build_chart_specs(runs, deck_spec)
-    except ValueError as exc:  # a spec naming a metric/condition/group the results lack
-        raise UserError(f"{spec}: {exc}" if spec else str(exc)) from None
-    if not charts:
-        raise UserError("nothing to show: every experiment is skipped (check 'skip'/'only_listed' in the spec)")
-    slides = build_deck(runs, charts, deck_spec, last_week, terms)
-    with tempfile.TemporaryDirectory(prefix="reportgen-charts-") as tmp:
-        paths = render_charts(charts, tmp)
-        render_deck(slides, {c.chart_id: p for c, p in zip(charts, paths)}, out)
-    takeaways_path = write_takeaways(takeaways_out or out.parent / "takeaways.yaml", slides.takeaways)
+    rp.render_deck_with_charts(report, out)
+    rp.write_takeaways(report, takeaways_path)
     typer.echo(
-        f"wrote {out} ({len(slides.slides)} slides, {len(charts)} charts) and {takeaways_path} "
+        f"wrote {out} ({len(slides.slides)} slides, {len(report.charts)} charts) and {takeaways_path} "
         f"in {time.perf_counter() - t0:.1f} s"
     )
 
@@ -87,31 +62,29 @@ def deck_command(
 @app.command("abstract")
 def abstract_command(
     spec: Path = typer.Argument(..., metavar="SPEC", help="abstract.yaml: prose, claims, hypothetical numbers."),
-    run_dirs: Optional[list[Path]] = typer.Argument(
+    run_dirs: list[Path] | None = typer.Argument(
         None, metavar="RUN_DIR", help="Run directories to measure the claims from (after --results)."
     ),
     results: bool = typer.Option(
         False, "--results", help="Measure claims from the RUN_DIRs that follow (--results RUN_DIR…)."
     ),
     out: Path = typer.Option(..., "-o", "--out", help="The Markdown draft to write."),
-    template: Optional[Path] = typer.Option(
+    template: Path | None = typer.Option(
         None, "--template", help="A Jinja2 template to use instead of templates/abstract.md.j2."
     ),
 ) -> None:
     """Render a hypothetical-abstract draft (Markdown); measured numbers replace guesses with --results."""
-    from reportgen.abstract.render import AbstractError, build_context, load_abstract_spec, render_abstract
-    from reportgen.numbers.claims import ClaimError
-    from reportgen.rundir.atomic import write_text_atomic
+    from reportgen import report as rp
+    from reportgen.abstract.render import load_abstract_spec
 
     if results and not run_dirs:
         raise UserError("--results needs at least one RUN_DIR")
     check_outputs(files=[out])
-    runs = _runs(run_dirs or [])
     try:
-        abstract_spec = load_abstract_spec(spec)
-        text = render_abstract(build_context(abstract_spec, runs or None, str(spec)), template)
-    except (SpecError, ClaimError, AbstractError) as exc:
+        report = rp.Report(rp.load_runs(run_dirs or []))
+        text = rp.build_abstract(report, out.name, load_abstract_spec(spec), spec, template=template)
+    except rp.REPORT_ERRORS as exc:
         raise UserError(str(exc)) from None
     write_text_atomic(out, text)
-    measured = "measured numbers" if runs else "hypothetical numbers only"
+    measured = "measured numbers" if report.runs else "hypothetical numbers only"
     typer.echo(f"wrote {out} ({measured})")

@@ -7,12 +7,16 @@ the file, row and field, without a traceback; see :func:`main`.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, cast
 
 import typer
 
 from reportgen.cli.outputs import OutputError
 from reportgen.rundir import errors as rundir_errors
 from reportgen.rundir.schema import ResultsError
+
+if TYPE_CHECKING:
+    from click import ClickException
 
 app = typer.Typer(
     help="Run quick experiments on open-weight chat models and turn tidy results into weekly decks.",
@@ -59,8 +63,9 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
         if isinstance(exc, _click_exceptions()):
-            exc.show()
-            sys.exit(exc.exit_code)
+            usage = cast("ClickException", exc)  # typer's vendored copy has the same interface
+            usage.show()
+            sys.exit(usage.exit_code)
         raise
     # In non-standalone mode click returns a command's exit code instead of exiting.
     sys.exit(code if isinstance(code, int) else 0)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable
 
 import typer
 
@@ -22,24 +21,6 @@ class Runner(str, Enum):
     bias = "bias"
 
 
-def _runner(name: Runner) -> tuple[type, Callable[[Any, Path], Any]]:
-    """(config class, run function) of a runner; imported lazily, like the other run commands."""
-    if name is Runner.steering:
-        from experiments.steering.config import SteeringConfig
-        from experiments.steering.runner import run_steering
-
-        return SteeringConfig, lambda cfg, out: run_steering(cfg, out)
-    if name is Runner.truncation:
-        from experiments.truncation.config import TruncationConfig
-        from experiments.truncation.runner import run_truncation
-
-        return TruncationConfig, lambda cfg, out: run_truncation(cfg, out)
-    from experiments.bias.config import BiasConfig
-    from experiments.bias.runner import run_bias
-
-    return BiasConfig, lambda cfg, out: run_bias(cfg, out)
-
-
 @run_app.command("formats")
 def formats(
     runner: Runner = typer.Argument(..., help="The runner whose config to run under each prompt format."),
@@ -50,16 +31,17 @@ def formats(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
     """The same experiment under chat-template and raw-completion prompts, rows tagged prompt_format."""
-    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
     from experiments.core.formats import format_configs, read_config_data, run_formats
+    from experiments.registry import get
     from reportgen.cli.entry import UserError
 
-    cls, run = _runner(runner)
+    entry = get(runner.value)
     try:
         data, source = read_config_data(config)
-        configs = format_configs(data, cls, source, overrides={"model": model})
-        df = run_formats(configs, run, out, task=runner.value, overwrite=overwrite)
-    except ExperimentError as exc:
+        configs = format_configs(data, entry.config_type, source, overrides={"model": model})
+        df = run_formats(configs, lambda cfg, sub: entry.run(cfg, None, sub), out, task=runner.value,
+                         overwrite=overwrite)
+    except entry.user_errors as exc:
         raise UserError(str(exc)) from None
     counts = df.groupby("prompt_format").size()
     for fmt, n in counts.items():

@@ -13,6 +13,24 @@ run_app = typer.Typer(help="Run an experiment and write a tidy-results run direc
 app.add_typer(run_app, name="run")
 
 
+def _run(name: str, out: Path, model: str | None, config: Path | None, overwrite: bool) -> None:
+    """Load the runner's config (overrides from the command line), run it, print its headline lines."""
+    from experiments.core.config import load_config
+    from experiments.registry import get
+    from reportgen.cli.entry import UserError
+
+    runner = get(name)
+    check_outputs(dirs=[out])
+    try:
+        cfg = load_config(config, runner.config_type, overrides={"model": model})
+        df = runner.run(cfg, None, out, overwrite=overwrite)
+    except runner.user_errors as exc:
+        raise UserError(str(exc)) from None
+    for line in runner.summary_lines(df):
+        typer.echo(line)
+    typer.echo(f"wrote {out}")
+
+
 @run_app.command("truncation")
 def truncation(
     out: Path = typer.Option(..., "--out", "-o", help="Run directory; an unfinished run of the same config resumes."),
@@ -21,19 +39,7 @@ def truncation(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
     """Is the chain of thought used? Early answering (forced vs continued) and adding mistakes."""
-    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
-    from experiments.truncation.runner import run_truncation
-    from experiments.truncation.summary import summary_lines
-    from reportgen.cli.entry import UserError
-
-    check_outputs(dirs=[out])
-    try:
-        df = run_truncation(config, out, overrides={"model": model}, overwrite=overwrite)
-    except ExperimentError as exc:
-        raise UserError(str(exc)) from None
-    for line in summary_lines(df):
-        typer.echo(line)
-    typer.echo(f"wrote {out}")
+    _run("truncation", out, model, config, overwrite)
 
 
 @run_app.command("bias")
@@ -45,22 +51,7 @@ def bias(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
     """Cue switch rates and attribute counterfactuals, and whether the reasoning admits them."""
-    from experiments.bias.config import BiasConfig
-    from experiments.bias.runner import run_bias
-    from experiments.bias.summary import summary_lines as bias_summary
-    from experiments.core.config import load_config
-    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
-    from reportgen.cli.entry import UserError
-
-    check_outputs(dirs=[out])
-    try:
-        cfg = load_config(config, BiasConfig, overrides={"model": model})
-        df = run_bias(cfg, out, overwrite=overwrite)
-    except ExperimentError as exc:
-        raise UserError(str(exc)) from None
-    for line in bias_summary(df):
-        typer.echo(line)
-    typer.echo(f"wrote {out}")
+    _run("bias", out, model, config, overwrite)
 
 
 @run_app.command("steering")
@@ -71,16 +62,4 @@ def steering(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
     """The refusal direction: find it, ablate it (vs a random direction), add it, sweep layer windows."""
-    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
-    from experiments.steering.runner import run_steering
-    from experiments.steering.summary import summary_lines as steering_summary
-    from reportgen.cli.entry import UserError
-
-    check_outputs(dirs=[out])
-    try:
-        df = run_steering(config, out, overrides={"model": model}, overwrite=overwrite)
-    except ExperimentError as exc:
-        raise UserError(str(exc)) from None
-    for line in steering_summary(df):
-        typer.echo(line)
-    typer.echo(f"wrote {out}")
+    _run("steering", out, model, config, overwrite)

@@ -10,28 +10,45 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from reportgen.cli.entry import UserError, app
 from reportgen.inputs.deck_yaml import SpecError
+from reportgen.inputs.sweep_yaml import MODELS_DIR, SweepConfig
+from reportgen.weekly.job import resolved
+
+
+def prepare_models(cfg: SweepConfig, base: Path, runs_dir: Path) -> None:
+    """Build the noisy copies once, on the driver, before any task needs them (shared filesystem).
+
+    Here, not in :mod:`reportgen.inputs.sweep_yaml`: building a model is the runners' work, and
+    only the CLI may import ``experiments``."""
+    from experiments.organism import resolve as resolve_model
+    from experiments.organism.variant import make_variant
+
+    for m in cfg.models:
+        if m.base:
+            source = resolve_model(m.base)
+            local = Path(source) if Path(source).is_absolute() else resolved(base, Path(source))
+            if not local.is_dir():
+                raise SpecError([f"models: '{m.name}': base '{m.base}' is not a local model folder"])
+            make_variant(runs_dir / MODELS_DIR / m.name, noise=m.noise, seed=m.seed, base=local)
 
 
 @app.command("sweep")
 def sweep_command(
     sweep_file: Path = typer.Argument(..., metavar="SWEEP_YAML", help="The grid: models × runners × overrides."),
-    executor: Optional[str] = typer.Option(None, "--executor", help="local | ray (default: executor in the file)."),
-    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: RAY_ADDRESS, "
+    executor: str | None = typer.Option(None, "--executor", help="local | ray (default: executor in the file)."),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster address (default: RAY_ADDRESS, "
                                           "else a local Ray)."),
-    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run directories go (shared by all nodes)."),
-    reports_dir: Optional[Path] = typer.Option(None, "--reports-dir", help="Where reports/<date>/ goes."),
-    date: Optional[str] = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
+    runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Where run directories go (shared by all nodes)."),
+    reports_dir: Path | None = typer.Option(None, "--reports-dir", help="Where reports/<date>/ goes."),
+    date: str | None = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Run every experiment of the sweep (each in its own run directory) and write one report over them."""
     from reportgen.cli.weekly import run_week
-    from reportgen.inputs.sweep_yaml import expand, load_sweep_config, prepare_models
-    from reportgen.inputs.weekly_yaml import resolve
+    from reportgen.inputs.sweep_yaml import expand, load_sweep_config
 
     t0 = time.perf_counter()
     if executor not in (None, "local", "ray"):
@@ -42,12 +59,12 @@ def sweep_command(
         raise UserError(f"--date: expected YYYY-MM-DD, got {date!r}") from None
     try:
         cfg, base = load_sweep_config(sweep_file)
-        runs_root = (runs_dir or resolve(base, cfg.runs_dir)).resolve()
+        runs_root = (runs_dir or resolved(base, cfg.runs_dir)).resolve()
         weekly = expand(cfg, base, runs_root)
         prepare_models(cfg, base, runs_root)
     except (SpecError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
     weekly = weekly.model_copy(update={"executor": executor or cfg.executor, "address": address or cfg.address})
-    reports_root = reports_dir or resolve(base, cfg.reports_dir)
+    reports_root = reports_dir or resolved(base, cfg.reports_dir)
     run_week(weekly, base, sweep_file, runs_root, reports_root, today, t0,
              num_gpus=cfg.num_gpus, max_retries=cfg.max_retries)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import importlib
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from pydantic import BaseModel
@@ -20,19 +19,9 @@ from pydantic import BaseModel
 from reportgen.cli.entry import UserError, app
 from reportgen.inputs.deck_yaml import SpecError
 from reportgen.inputs.weekly_yaml import WeeklyConfig
+from reportgen.weekly.job import Runner
 
-#: runner name → (config class, run function), as "module:attribute".
-RUNNERS = {
-    "steering": ("experiments.steering.config:SteeringConfig", "experiments.steering.runner:run_steering"),
-    "truncation": ("experiments.truncation.config:TruncationConfig", "experiments.truncation.runner:run_truncation"),
-    "bias": ("experiments.bias.config:BiasConfig", "experiments.bias.runner:run_bias"),
-}
 DEFAULT_WEEKLY = Path("examples/weekly/weekly.yaml")
-
-
-def _attr(ref: str) -> Any:
-    module, name = ref.split(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def _hash_files(h: Any, root: Path, patterns: tuple[str, ...]) -> None:
@@ -70,35 +59,36 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def build_registry(weekly_file: Path) -> dict[str, Any]:
+def build_registry(weekly_file: Path) -> dict[str, Runner]:
+    """The weekly job's view of :data:`experiments.registry.RUNNERS`: config loading that names
+    ``weekly_file`` for inline configs, the run itself, the code fingerprint and the user errors."""
     from experiments.core.config import load_config, validate_config
-    from reportgen.weekly.job import Runner
+    from experiments.registry import RUNNERS
+    from experiments.registry import Runner as Entry
 
-    registry = {}
-    for name, (config_ref, run_ref) in RUNNERS.items():
-        def load(source: Path | dict[str, Any] | None, overrides: dict[str, Any], _name=name, _ref=config_ref) -> BaseModel:
-            cls = _attr(_ref)
+    def job_runner(entry: Entry) -> Runner:
+        def load(source: Path | dict[str, Any] | None, overrides: dict[str, Any]) -> BaseModel:
             if isinstance(source, dict):
-                where = f"{weekly_file}: the inline {_name} config"
-                return validate_config({**source, **overrides}, cls, where)
-            return load_config(source, cls, overrides)
+                where = f"{weekly_file}: the inline {entry.name} config"
+                return validate_config({**source, **overrides}, entry.config_type, where)
+            return load_config(source, entry.config_type, overrides)
 
-        def run(config: BaseModel, out: Path, overwrite: bool, _ref=run_ref) -> Any:
-            return _attr(_ref)(config, out, overwrite=overwrite)
+        return Runner(entry.name, load, lambda cfg, out, overwrite: entry.run(cfg, None, out, overwrite),
+                      lambda cfg: code_fingerprint(entry.name, cfg), entry.user_errors)
 
-        registry[name] = Runner(name, load, run, lambda cfg, _name=name: code_fingerprint(_name, cfg))
-    return registry
+    return {name: job_runner(entry) for name, entry in RUNNERS.items()}
 
 
 @app.command("weekly")
 def weekly_command(
     weekly_file: Path = typer.Argument(DEFAULT_WEEKLY, metavar="WEEKLY_YAML", help="The week's experiments and report."),
-    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run directories go (default: runs_dir in the file)."),
-    reports_dir: Optional[Path] = typer.Option(None, "--reports-dir", help="Where reports/<date>/ goes (default: reports_dir in the file)."),
-    date: Optional[str] = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
+    runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Where run directories go (default: runs_dir in the file)."),
+    reports_dir: Path | None = typer.Option(None, "--reports-dir", help="Where reports/<date>/ goes (default: reports_dir in the file)."),
+    date: str | None = typer.Option(None, "--date", help="Report date YYYY-MM-DD (default: today)."),
 ) -> None:
     """Run the week's experiments (skipping unchanged ones, resuming interrupted ones) and write reports/<date>/."""
-    from reportgen.inputs.weekly_yaml import load_weekly_config, resolve
+    from reportgen.inputs.weekly_yaml import load_weekly_config
+    from reportgen.weekly.job import resolved
 
     t0 = time.perf_counter()
     try:
@@ -109,8 +99,8 @@ def weekly_command(
         cfg, base = load_weekly_config(weekly_file)
     except SpecError as exc:
         raise UserError(str(exc)) from None
-    runs_root = runs_dir or resolve(base, cfg.runs_dir)
-    reports_root = reports_dir or resolve(base, cfg.reports_dir)
+    runs_root = runs_dir or resolved(base, cfg.runs_dir)
+    reports_root = reports_dir or resolved(base, cfg.reports_dir)
     run_week(cfg, base, weekly_file, runs_root, reports_root, today, t0)
 
 
@@ -118,6 +108,7 @@ def run_week(cfg: WeeklyConfig, base: Path, weekly_file: Path, runs_root: Path, 
              today: dt.date, t0: float, *, num_gpus: float | None = None, max_retries: int = 2) -> None:
     """Experiments on ``cfg.executor``, then the report; shared by ``weekly`` and ``sweep``."""
     from reportgen.cli.outputs import check_outputs
+    from reportgen.report import REPORT_ERRORS
     from reportgen.weekly.executors import run_local, run_ray
     from reportgen.weekly.job import check_report_inputs, load_runs, write_report
 
@@ -126,7 +117,7 @@ def run_week(cfg: WeeklyConfig, base: Path, weekly_file: Path, runs_root: Path, 
     check_outputs(dirs=[runs_root, *(runs_root / e.name for e in cfg.experiments), out_dir, out_dir / "charts"])
     try:
         check_report_inputs(cfg, base)
-    except SpecError as exc:
+    except REPORT_ERRORS as exc:
         raise UserError(str(exc)) from None
     log = typer.echo
     log(f"{weekly_file.name}: {len(cfg.experiments)} experiment(s) on {cfg.executor} → {_shown(out_dir)}")
@@ -143,7 +134,7 @@ def run_week(cfg: WeeklyConfig, base: Path, weekly_file: Path, runs_root: Path, 
     log("report: charts, deck, abstract, summary …")
     try:
         report = write_report(cfg, base, runs, out_dir, missing=missing, today=today, reports_dir=reports_root, log=log)
-    except SpecError as exc:
+    except REPORT_ERRORS as exc:
         raise UserError(str(exc)) from None
     for finding in report.lint:
         log(f"lint: {finding}")
@@ -165,30 +156,26 @@ def run_week(cfg: WeeklyConfig, base: Path, weekly_file: Path, runs_root: Path, 
 @app.command("lint")
 def lint_command(
     run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR", help="Run directories (tidy results)."),
-    spec: Optional[Path] = typer.Option(None, "--spec", help="deck.yaml, as for `reportgen deck`."),
-    glossary: Optional[Path] = typer.Option(None, "--glossary", help="glossary.yaml; jargon must be defined there."),
-    abstract: Optional[list[Path]] = typer.Option(None, "--abstract", help="Abstract spec(s) to check, measured from RUN_DIRs."),
+    spec: Path | None = typer.Option(None, "--spec", help="deck.yaml, as for `reportgen deck`."),
+    glossary: Path | None = typer.Option(None, "--glossary", help="glossary.yaml; jargon must be defined there."),
+    abstract: list[Path] | None = typer.Option(None, "--abstract", help="Abstract spec(s) to check, measured from RUN_DIRs."),
 ) -> None:
     """Check the deck these runs make against the slide practices; exit 1 if anything is found."""
-    from reportgen.abstract.render import build_context, load_abstract_spec, render_abstract
-    from reportgen.chart.spec import build_chart_specs
-    from reportgen.deck.spec import build_deck
+    from reportgen import report as rp
+    from reportgen.abstract.render import load_abstract_spec
     from reportgen.inputs.deck_yaml import load_deck_spec
     from reportgen.inputs.recap import load_glossary
-    from reportgen.numbers.claims import ClaimError
-    from reportgen.rundir.reader import load_run
-    from reportgen.weekly.lint import lint_abstract, lint_deck
 
-    runs = [load_run(d) for d in run_dirs]
+    report = rp.Report(rp.load_runs(run_dirs))
     try:
         deck_spec = load_deck_spec(spec) if spec else None
         terms = load_glossary(glossary) if glossary else None
-        charts = build_chart_specs(runs, deck_spec)
-        findings = lint_deck(build_deck(runs, charts, deck_spec, None, terms), charts, terms)
+        rp.build_charts(report, deck_spec)
+        rp.build_deck(report, deck_spec, None, terms)
         for path in abstract or []:
-            context = build_context(load_abstract_spec(path), runs, str(path))
-            findings += lint_abstract(path.name, context, render_abstract(context))
-    except (SpecError, ClaimError, ValueError) as exc:
+            rp.build_abstract(report, path.name, load_abstract_spec(path), path)
+        findings = rp.lint_report(report, terms)
+    except rp.REPORT_ERRORS as exc:
         raise UserError(str(exc)) from None
     for f in findings:
         typer.echo(str(f))

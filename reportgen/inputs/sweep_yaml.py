@@ -136,20 +136,6 @@ def model_ref(model: SweepModel, runs_dir: Path) -> str:
     return str(runs_dir / MODELS_DIR / model.name) if model.base else model.name
 
 
-def prepare_models(cfg: SweepConfig, base: Path, runs_dir: Path) -> None:
-    """Build the noisy copies once, on the driver, before any task needs them (shared filesystem)."""
-    from experiments.organism import resolve as resolve_model
-    from experiments.organism.variant import make_variant
-
-    for m in cfg.models:
-        if m.base:
-            source = resolve_model(m.base)
-            local = Path(source) if Path(source).is_absolute() else resolve(base, Path(source))
-            if not local.is_dir():
-                raise SpecError([f"models: '{m.name}': base '{m.base}' is not a local model folder"])
-            make_variant(runs_dir / MODELS_DIR / m.name, noise=m.noise, seed=m.seed, base=local)
-
-
 def expand(cfg: SweepConfig, base: Path, runs_dir: Path) -> WeeklyConfig:
     """The weekly config the sweep stands for: one experiment per (runner, model, grid point),
     each with its full config inline (file + overrides) so its fingerprint covers the overrides."""

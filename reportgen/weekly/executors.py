@@ -19,6 +19,7 @@ Each finished run's ``run.json`` gains an ``executor`` record (executor, node, G
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import time
@@ -110,7 +111,7 @@ def run_ray(experiments: Sequence[WeeklyExperiment], base: Path, runs_dir: Path,
     if started:
         target = address or os.environ.get("RAY_ADDRESS") or None
         ray.init(address=target, num_cpus=None if target else num_cpus, log_to_driver=False,
-                 include_dashboard=False, logging_level="WARNING")
+                 include_dashboard=False, logging_level=logging.WARNING)
     try:
         remote = ray.remote(_ray_task)
         has_gpus = ray.cluster_resources().get("GPU", 0) > 0

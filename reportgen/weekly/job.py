@@ -52,13 +52,16 @@ class Runner:
     ``load_config`` validates a config (a YAML path, an inline mapping or None for the
     defaults, plus overrides such as the model) and raises with a message naming the
     file and field; ``run`` writes the run directory (``overwrite`` discards an older
-    run there); ``fingerprint`` hashes the code and model files the results depend on.
+    run there); ``fingerprint`` hashes the code and model files the results depend on;
+    ``user_errors`` are the runner's "your input is wrong" exceptions (reported without
+    a code location). Built from :mod:`experiments.registry` by the CLI.
     """
 
     name: str
     load_config: Callable[[Path | dict[str, Any] | None, dict[str, Any]], BaseModel]
     run: Callable[[BaseModel, Path, bool], Any]
     fingerprint: Callable[[BaseModel], str]
+    user_errors: tuple[type[Exception], ...] = ()
 
 
 Status = Literal["ran", "resumed", "skipped", "failed"]
@@ -87,6 +90,13 @@ Log = Callable[[str], None]
 
 
 # ------------------------------------------------------------------ experiments stage
+
+def resolved(base: Path, p: Path) -> Path:
+    """:func:`~reportgen.inputs.weekly_yaml.resolve` for a path that is set (None only passes through)."""
+    found = resolve(base, p)
+    assert found is not None
+    return found
+
 
 def _fingerprint(runner: Runner, config: BaseModel) -> str:
     blob = json.dumps(
@@ -120,8 +130,8 @@ def run_one(exp: WeeklyExperiment, base: Path, runs_dir: Path, registry: dict[st
     """Run, resume or skip one experiment; never raises for the experiment's own errors."""
     run_dir = runs_dir / exp.name
     t0 = time.perf_counter()
+    runner = registry.get(exp.runner)
     try:
-        runner = registry.get(exp.runner)
         if runner is None:
             raise ExperimentFailed(f"unknown runner '{exp.runner}' (known: {', '.join(sorted(registry))})")
         source = resolve(base, exp.config) if isinstance(exp.config, Path) else exp.config
@@ -143,7 +153,8 @@ def run_one(exp: WeeklyExperiment, base: Path, runs_dir: Path, registry: dict[st
         raise
     except Exception as exc:  # one experiment's failure must not sink the report
         message = _one_line(exc)
-        if not isinstance(exc, (ExperimentFailed, ValueError, OSError, ResultsError, ValidationError)) and not _is_user_error(exc):
+        expected = (ExperimentFailed, ValueError, OSError, ResultsError, ValidationError, *(runner.user_errors if runner else ()))
+        if not isinstance(exc, expected):
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             message = f"{type(exc).__name__}: {message} (at {Path(frame.filename).name}:{frame.lineno})"
         return ExperimentOutcome(exp.name, exp.runner, run_dir, "failed", time.perf_counter() - t0, message)
@@ -157,13 +168,6 @@ def _one_line(exc: Exception) -> str:
             for e in exc.errors()
         )
     return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def _is_user_error(exc: BaseException) -> bool:
-    # The runners' config and data errors subclass these names; matched by name so this
-    # module needs no import from experiments/.
-    return any(c.__name__ in {"ConfigError", "ExperimentError", "DatasetError", "ModelLoadError", "RunDirError"}
-               for c in type(exc).__mro__)
 
 
 def run_experiments(cfg: WeeklyConfig, base: Path, runs_dir: Path, registry: dict[str, Runner],
@@ -192,13 +196,13 @@ def check_report_inputs(cfg: WeeklyConfig, base: Path) -> None:
     from reportgen.inputs.recap import load_glossary, load_takeaways
 
     if isinstance(cfg.deck, Path):
-        load_deck_spec(resolve(base, cfg.deck))
+        load_deck_spec(resolved(base, cfg.deck))
     if cfg.glossary:
-        load_glossary(resolve(base, cfg.glossary))
+        load_glossary(resolved(base, cfg.glossary))
     if cfg.recap and cfg.recap != "auto":
-        load_takeaways(resolve(base, Path(cfg.recap)))
+        load_takeaways(resolved(base, Path(cfg.recap)))
     for path in cfg.abstracts:
-        load_abstract_spec(resolve(base, path))
+        load_abstract_spec(resolved(base, path))
 
 
 def previous_takeaways(reports_dir: Path, today: dt.date) -> Path | None:
@@ -237,83 +241,53 @@ def write_report(
     reports_dir: Path,
     log: Log = print,
 ) -> ReportOutcome:
-    """Charts, deck, takeaways, abstracts, summary and lint for the runs that exist."""
-    from reportgen.abstract.render import build_context, load_abstract_spec, render_abstract
-    from reportgen.chart.render import render_charts
-    from reportgen.chart.spec import build_chart_specs
-    from reportgen.deck.render import render_deck
-    from reportgen.deck.spec import Deck, build_deck, bullet_slides
+    """Charts, deck, takeaways, abstracts, summary and lint for the runs that exist (see :mod:`reportgen.report`)."""
+    from reportgen import report as rp
+    from reportgen.abstract.render import load_abstract_spec
     from reportgen.inputs.deck_yaml import DeckSpec, load_deck_spec
-    from reportgen.inputs.recap import load_glossary, load_takeaways, write_takeaways
-    from reportgen.weekly.lint import lint_abstract, lint_deck
-    from reportgen.weekly.summary_md import deck_markdown
+    from reportgen.inputs.recap import load_glossary, load_takeaways
 
     result = ReportOutcome(out_dir=out_dir, missing=missing)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    def timed(stage: str, fn: Callable[[], Any]) -> Any:
-        t0 = time.perf_counter()
-        value = fn()
-        result.timings[stage] = result.timings.get(stage, 0.0) + time.perf_counter() - t0
-        return value
-
     if isinstance(cfg.deck, Path):
-        deck_spec = load_deck_spec(resolve(base, cfg.deck))
+        deck_spec = load_deck_spec(resolved(base, cfg.deck))
     else:
         deck_spec = cfg.deck or DeckSpec(project=cfg.project)
     updates = {k: v for k, v in (("project", cfg.project), ("author", cfg.author)) if v and not getattr(deck_spec, k, None)}
     if "project" in deck_spec.model_fields_set:
         updates.pop("project", None)
     deck_spec = deck_spec.model_copy(update=updates)
-    glossary = load_glossary(resolve(base, cfg.glossary)) if cfg.glossary else None
+    glossary = load_glossary(resolved(base, cfg.glossary)) if cfg.glossary else None
     if cfg.recap == "auto":
         recap_path = previous_takeaways(reports_dir, today)
     else:
-        recap_path = resolve(base, Path(cfg.recap)) if cfg.recap else None
+        recap_path = resolved(base, Path(cfg.recap)) if cfg.recap else None
     recap = load_takeaways(recap_path) if recap_path else None
     if recap_path:
         log(f"recap: {recap_path}")
 
-    charts = []
-    if runs:
-        charts = timed("chart specs", lambda: build_chart_specs(runs, deck_spec))
+    report = rp.Report(list(runs))
+    rp.build_charts(report, deck_spec, resolved(base, cfg.deck) if isinstance(cfg.deck, Path) else None)
     chart_dir = out_dir / "charts"
-    paths = timed("charts", lambda: render_charts(charts, chart_dir)) if charts else []
-    images = {c.chart_id: p for c, p in zip(charts, paths)}
-
-    deck = timed("deck spec", lambda: build_deck(runs, charts, deck_spec, recap, glossary, today))
-    if missing:
-        notes = bullet_slides("Not in this deck: what failed", missing,
-                              "Experiments that failed or produced invalid results this week; see summary.md.")
-        slides = list(deck.slides)
-        slides[1:1] = notes
-        deck = Deck(tuple(slides), deck.properties, deck.takeaways, deck.chart_ids)
-    result.files["deck"] = timed("deck", lambda: render_deck(deck, images, out_dir / "deck.pptx"))
-    result.files["takeaways"] = write_takeaways(out_dir / "takeaways.yaml", deck.takeaways)
-    result.lint.extend(lint_deck(deck, charts, glossary))
+    rp.render_charts(report, chart_dir)
+    rp.build_deck(report, deck_spec, recap, glossary, today, missing)
+    result.files["deck"] = rp.render_deck(report, out_dir / "deck.pptx")
+    result.files["takeaways"] = rp.write_takeaways(report, out_dir / "takeaways.yaml")
 
     abstract_files = []
-    for i, spec_path in enumerate(cfg.abstracts):
-        path = resolve(base, spec_path)
-        spec = load_abstract_spec(path)
+    for spec_path in cfg.abstracts:
+        path = resolved(base, spec_path)
         name = "abstract.md" if len(cfg.abstracts) == 1 else f"abstract-{path.stem}.md"
-        try:
-            context = build_context(spec, runs or None, str(path), today)
-        except Exception as exc:  # a claim about a failed experiment: keep the guesses, say so
-            missing.append(f"{name}: measured numbers unavailable ({exc}); showing hypothetical numbers")
-            context = build_context(spec, None, str(path), today)
-        text = timed("abstract", lambda: render_abstract(context))
+        text = rp.build_abstract(report, name, load_abstract_spec(path), path, today=today, missing=missing)
         write_text_atomic(out_dir / name, text)
         abstract_files.append(out_dir / name)
-        result.lint.extend(lint_abstract(name, context, text))
     for i, p in enumerate(abstract_files):
         result.files[f"abstract{'' if i == 0 else i + 1}"] = p
+    result.lint = list(rp.lint_report(report, glossary))
+    result.timings = report.timings
 
-    summary = deck_markdown(
-        deck, {cid: Path("charts") / p.name for cid, p in images.items()},
-        missing=missing, lint=[str(f) for f in result.lint],
-        abstracts=[p.name for p in abstract_files],
-    )
-    result.files["summary"] = write_text_atomic(out_dir / "summary.md", summary)
+    result.files["summary"] = rp.write_summary(report, out_dir / "summary.md", missing=missing,
+                                               abstract_files=[p.name for p in abstract_files])
     result.files["charts"] = chart_dir
     return result

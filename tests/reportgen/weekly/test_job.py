@@ -168,3 +168,23 @@ def test_weekly_file_errors_name_the_field(tmp_path):
     text = str(err.value)
     assert "experiments.0.name" in text or "experiments[0].name" in text
     assert "runnr" in text
+
+
+class _BadInput(Exception):
+    """A runner's own "your input is wrong" error (declared in its registry entry)."""
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_declared_user_errors_are_reported_without_a_code_location(tmp_path, declared):
+    def run(config, out, overwrite):
+        raise _BadInput("data.csv, row 3: no 'instruction' column")
+
+    load = lambda source, overrides: FakeConfig.model_validate({**(source or {}), **overrides})  # noqa: E731
+    runner = Runner("fake", load, run, lambda cfg: "code-v1", (_BadInput,) if declared else ())
+    cfg, base = load_weekly_config(_weekly(tmp_path, [{"name": "bad", "runner": "fake"}]))
+    (outcome,) = run_experiments(cfg, base, tmp_path / "runs", {"fake": runner}, log=lambda _: None)
+    assert outcome.status == "failed"
+    if declared:
+        assert outcome.error == "data.csv, row 3: no 'instruction' column"
+    else:  # an undeclared exception is a bug: say where it came from
+        assert outcome.error.startswith("_BadInput: data.csv") and "test_job.py:" in outcome.error

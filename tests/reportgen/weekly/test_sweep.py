@@ -23,7 +23,8 @@ from reportgen.rundir.writer import JOURNAL
 from experiments.organism import MODEL_DIR
 from reportgen.cli.weekly import build_registry
 from reportgen.inputs.deck_yaml import SpecError
-from reportgen.inputs.sweep_yaml import MODELS_DIR, SweepConfig, expand, load_sweep_config, prepare_models
+from reportgen.cli.sweep import prepare_models
+from reportgen.inputs.sweep_yaml import MODELS_DIR, SweepConfig, expand, load_sweep_config
 from reportgen.weekly.executors import run_local, task_gpus
 from reportgen.weekly.job import load_runs
 
@@ -195,7 +196,7 @@ def test_cli_sweep_bad_file_exits_2_naming_the_field(tmp_path):
     bad = tmp_path / "sweep.yaml"
     bad.write_text("models: [organism]\nrunners: [{runner: truncation}]\nexecutor: slurm\n")
     proc = subprocess.run([sys.executable, "-c", "from reportgen.cli.entry import main; main()", "sweep", str(bad)],
-                          capture_output=True, text=True, timeout=120)
+                          check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert "sweep.yaml" in proc.stderr and "executor" in proc.stderr
 
