@@ -19,12 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reportgen.abstract.render import AbstractError
-from reportgen.inputs.deck_yaml import SpecError
-from reportgen.numbers.claims import ClaimError
 from reportgen.rundir.atomic import write_text_atomic
+from reportgen.rundir.errors import UserError
 from reportgen.rundir.reader import Run, load_run
-from reportgen.rundir.schema import ResultsError
 
 if TYPE_CHECKING:
     from reportgen.abstract.render import AbstractSpec
@@ -35,14 +32,14 @@ if TYPE_CHECKING:
     from reportgen.weekly.lint import Finding
 
 
-class ReportInputError(Exception):
+class ReportInputError(UserError):
     """The runs and specs cannot make a report (two runs sharing an id, a spec naming a metric
     the results lack); one line naming the file or field."""
 
 
-#: Every user error the composition raises. When reportgen.rundir.errors lands, these all sit
-#: beneath ``ReportgenError``/``UserError`` and this becomes ``(UserError,)``.
-REPORT_ERRORS: tuple[type[Exception], ...] = (ReportInputError, SpecError, ClaimError, AbstractError, ResultsError)
+#: Every user error the composition raises: the seam's one root for bad input (spec, claim,
+#: abstract, results and run-directory errors all sit beneath it).
+REPORT_ERRORS: tuple[type[Exception], ...] = (UserError,)
 
 T = TypeVar("T")
 

@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 import typer
 
-from reportgen.cli.outputs import OutputError
 from reportgen.rundir import errors as rundir_errors
-from reportgen.rundir.schema import ResultsError
 
 if TYPE_CHECKING:
     from click import ClickException
@@ -47,7 +45,7 @@ def main() -> None:
     _register()
     try:
         code = app(standalone_mode=False)
-    except (ResultsError, UserError, OutputError) as exc:
+    except rundir_errors.UserError as exc:  # the one root of bad input, runners' errors included
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
     except OSError as exc:
