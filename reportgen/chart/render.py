@@ -35,7 +35,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator  # noqa: E402
 
-from reportgen.chart.spec import Bar, ChartSpec, group_label  # noqa: E402
+from reportgen.chart.model import Bar, ChartSpec  # noqa: E402
+from reportgen.chart.names import group_label  # noqa: E402
 from reportgen.rundir.atomic import remove_stale_temps  # noqa: E402
 
 SLIDE_IN = (13.333, 7.5)
