@@ -93,10 +93,9 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
             listed and override is None and spec is not None and spec.unlisted == "backup"
         )  # not in the spec's story: shown in the backup, complete
         charts.extend(replace(c, backup=True) if to_backup else c for c in built)
-    shared: dict[str, object] = {"models": models if len(models) > 1 else ()}
-    if spec is not None:
-        shared["callout_color"] = spec.callout_color
-    charts = [replace(c, **shared) for c in charts]
+    shown_models = models if len(models) > 1 else ()
+    charts = [replace(c, models=shown_models, callout_color=spec.callout_color if spec is not None else c.callout_color)
+              for c in charts]
     charts = dedupe_charts(charts)
     from reportgen.deck.plan import (  # deckplan builds on deckspec, which imports this module
         plan_shared_slides,

@@ -186,8 +186,8 @@ def curve_sentence(series: Sequence[Series], metric: str, x_label: str, x_format
     if xl == "reasoning kept":
         title = (f"{hi.label} keeps {noun} higher than {lo.label.lower()}: "
                  f"{vh.short()} vs {vl.short()} with {xs} of the reasoning kept")
-    gap = f"{best[0] * 100:.0f} points" if vh.kind == "rate" else stats.format_number(best[0])
-    return title, f"{gap} apart at {xs}", x, hi.category
+    apart = f"{best[0] * 100:.0f} points" if vh.kind == "rate" else stats.format_number(best[0])
+    return title, f"{apart} apart at {xs}", x, hi.category
 
 
 def sweep_where(x: float, group: str | None, x_names: dict[float, str]) -> str:
