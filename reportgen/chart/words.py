@@ -1,7 +1,8 @@
-"""The words on a chart slide: display names, takeaway sentences, captions, footnotes.
+"""The words on a chart slide: takeaway sentences, callouts and footnotes.
 
-Pure string building from estimates, kept apart from :mod:`reportgen.chart.spec` (which
-decides *what* to show) so the phrasing can be read and tested on its own. Rules that
+Pure string building from estimates, kept apart from the builders
+(:mod:`reportgen.chart.builders`, which decide *what* to show) so the phrasing can be read
+and tested on its own; names come from the run's :class:`~reportgen.chart.names.Names`. Rules that
 matter for honesty live here: a change is only claimed when the two 95 % intervals do
 not overlap ("does not clearly change" otherwise), every title is a sentence with a verb,
 and counts use the same rounding as the bar labels (:mod:`reportgen.numbers.stats`).
@@ -11,119 +12,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
 
+from reportgen.chart.model import Bar, Reference, Series, XFormat
+from reportgen.chart.names import BUILTIN, Names
 from reportgen.numbers import stats
-
-if TYPE_CHECKING:
-    from reportgen.chart.spec import Bar, Reference, Series
-
-# ------------------------------------------------------------------ names
-
-#: Display names: plain words on the slide instead of column values.
-CONDITION_LABELS = {
-    "baseline": "Baseline",
-    "ablation": "Ablation",
-    "random_ablation": "Random-direction ablation",
-    "addition": "Addition",
-    "orthogonalized": "Orthogonalised weights",
-    "orthogonalised": "Orthogonalised weights",
-    "forced": "Forced answer",
-    "continued": "Continued reasoning",
-    "mistake": "Added mistake",
-    "cued": "Cued",
-    "uncued": "Uncued",
-    "flipped": "Attribute flipped",
-    "frozen_reasoning": "Frozen reasoning",
-}
-#: Metric nouns as a sentence uses them ("Ablation drops refusal from …").
-METRIC_NOUNS = {
-    "refusal": "refusal",
-    "refusal_score": "refusal score",
-    "kl": "KL divergence",
-    "cross_entropy": "cross-entropy",
-    "matches_full": "agreement with the full answer",
-    "correct": "accuracy",
-    "switched": "switch rate",
-    "changed": "decision change rate",
-    "articulated": "articulation rate",
-    "parse_failure": "parse failures",
-    "answer_changed": "answer change rate",
-    "mentioned": "mention rate",
-    "aoc": "area over the early-answering curve",
-    "excluded": "exclusion rate",
-    "refusal_judge": "refusal (judge model)",
-}
-#: Axis labels (short).
-METRIC_AXIS = {
-    "refusal": "Refusal",
-    "refusal_score": "Refusal score (log-odds)",
-    "kl": "KL divergence",
-    "matches_full": "Matches full answer",
-    "correct": "Accuracy",
-    "switched": "Switched to cued answer",
-    "changed": "Decision changed",
-    "articulated": "Articulated",
-    "answer_changed": "Answer changed",
-    "mentioned": "Mentioned",
-    "aoc": "AOC",
-    "cross_entropy": "Cross-entropy (nats)",
-}
-#: Category labels when the categories are metrics.
-METRIC_CATEGORY_LABELS = {
-    "switched": "Switch rate",
-    "changed": "Decision changes",
-    "articulated": "Articulation rate\n(among switches)",
-}
-EXPERIMENT_LABELS = {
-    "harmful": "Harmful prompts",
-    "harmless": "Harmless prompts",
-    "layer_sweep": "Layer-window ablation sweep",
-    "early_answering": "Early answering",
-    "adding_mistakes": "Adding mistakes",
-    "cue": "Cue bias",
-    "attribute": "Attribute counterfactuals",
-}
-
-#: Groups the runners write whose plain spelling reads badly on a slide.
-GROUP_LABELS = {
-    "few_shot_a": "few-shot (A)",
-    "are_you_sure": "are-you-sure",
-}
-
-
-def group_label(name: str) -> str:
-    """A group as shown on an axis or in a sentence: ``net_income`` → ``net income``."""
-    return GROUP_LABELS.get(str(name), re.sub(r"_+", " ", str(name)).strip())
-
-
-def humanize(name: str) -> str:
-    """``random_ablation`` → ``Random ablation`` for names without a display label."""
-    text = re.sub(r"[_\-]+", " ", str(name)).strip()
-    return text[:1].upper() + text[1:] if text else str(name)
-
-
-def condition_label(name: str) -> str:
-    return CONDITION_LABELS.get(name, humanize(name))
-
-
-def metric_noun(name: str) -> str:
-    return METRIC_NOUNS.get(name, humanize(name).lower())
-
-
-def metric_axis(name: str) -> str:
-    return METRIC_AXIS.get(name, humanize(name))
-
-
-def experiment_label(name: str) -> str:
-    return EXPERIMENT_LABELS.get(name, humanize(name))
-
 
 # ------------------------------------------------------------------ sentences
 
 
-def group_phrase(group: str) -> str:
-    return group_label(group)
+def group_phrase(group: str, names: Names = BUILTIN) -> str:
+    return names.group_label(group)
 
 
 def delta_words(a: stats.Estimate, b: stats.Estimate) -> tuple[str, str]:
@@ -139,13 +37,14 @@ def delta_words(a: stats.Estimate, b: stats.Estimate) -> tuple[str, str]:
 
 
 def bar_sentence(bars: Sequence[Bar], metric: str, target: str | None, baseline: str | None,
-                  group: str | None) -> tuple[str, str]:
+                 group: str | None, names: Names = BUILTIN) -> tuple[str, str]:
     """Takeaway title and callout for a condition bar chart."""
-    noun = metric_noun(metric)
+    noun = names.metric_noun(metric)
     where = f" ({group})" if group else ""
     if len(bars) == 1:
-        b = bars[0]
-        return f"{sentence_case(noun)} is {b.estimate.short()} under {b.label.lower()}{where}", b.estimate.short()
+        only = bars[0]
+        return (f"{sentence_case(noun)} is {only.estimate.short()} under {only.label.lower()}{where}",
+                only.estimate.short())
     ref = next((b for b in bars if b.category != target), bars[0])
     eff = next((b for b in bars if b.category == target), bars[-1])
     a, b = ref.estimate, eff.estimate
@@ -163,23 +62,25 @@ def bar_sentence(bars: Sequence[Bar], metric: str, target: str | None, baseline:
     return title, f"{noun} {'rises' if verb == 'raises' else 'drops'} {mag}"
 
 
-def pair_sentence(bars: Sequence[Bar], group: str | None, experiment: str) -> tuple[str, str]:
+def pair_sentence(bars: Sequence[Bar], group: str | None, experiment: str,
+                  names: Names = BUILTIN) -> tuple[str, str]:
     """Takeaway for two metrics side by side (switch rate vs articulation rate)."""
     cats = [b.category for b in bars]
     attribute = "attribute" in experiment or "counterfactual" in experiment
     if len(bars) == 1:
-        b = bars[0]
-        lead = f"{group_lead(group, attribute)}, " if group else ""
-        return sentence_case(f"{lead}{metric_noun(b.category)} is {b.estimate.short()}"), b.estimate.short()
+        only = bars[0]
+        lead = f"{group_lead(group, attribute, names)}, " if group else ""
+        return (sentence_case(f"{lead}{names.metric_noun(only.category)} is {only.estimate.short()}"),
+                only.estimate.short())
     a, b = bars[0].estimate, bars[1].estimate
     if cats[0] in ("switched", "changed") and cats[1] == "articulated":
         if attribute:
-            subject = f"flipping {group_label(group)} changes the decision" if group else "flipping an attribute changes the decision"
+            subject = f"flipping {names.group_label(group)} changes the decision" if group else "flipping an attribute changes the decision"
             admit, unit, lead = "the reasoning admits it", "changes", ""
         else:
             subject = "the model follows the cue"
             admit, unit = "admits it", "switches"
-            lead = f"{group_lead(group, attribute)}, " if group else ""
+            lead = f"{group_lead(group, attribute, names)}, " if group else ""
         if b.value == 0 and a.value > 0:
             never = admit.replace("admits", "never admits")
             title = f"{lead}{subject} in {a.short()} of items but {never} ({b.short()} of {unit})"
@@ -195,8 +96,8 @@ def pair_sentence(bars: Sequence[Bar], group: str | None, experiment: str) -> tu
             callout = ("the reasoning mostly says why" if b.value >= 0.5 else "never admitted" if b.value == 0
                        else f"admitted in {b.short()}")
         return sentence_case(title), callout
-    lead = f"{group_lead(group, attribute)}, " if group else ""
-    na, nb = metric_noun(cats[0]), metric_noun(cats[1])
+    lead = f"{group_lead(group, attribute, names)}, " if group else ""
+    na, nb = names.metric_noun(cats[0]), names.metric_noun(cats[1])
     if a.overlaps(b):
         return sentence_case(f"{lead}{na} and {nb} do not clearly differ ({a.short()} vs {b.short()})"), "no clear difference"
     comp = "higher" if b.value > a.value else "lower"
@@ -206,9 +107,9 @@ def pair_sentence(bars: Sequence[Bar], group: str | None, experiment: str) -> tu
     )
 
 
-def group_lead(group: str | None, attribute: bool) -> str:
+def group_lead(group: str | None, attribute: bool, names: Names = BUILTIN) -> str:
     """'With the professor cue' / 'For nationality' — the group a main chart shows."""
-    g = group_label(group or "")
+    g = names.group_label(group or "")
     if attribute:
         return f"for {g}"
     return f"with the {g}" if g.endswith("cue") else f"with the {g} cue"
@@ -226,7 +127,7 @@ def format_x(x: float, x_format: str) -> str:
     return stats.format_number(x)
 
 
-def infer_x_format(series: Sequence[Series]) -> Literal["percent", "integer", "number"]:
+def infer_x_format(series: Sequence[Series]) -> XFormat:
     xs = [p.x for s in series for p in s.points]
     if xs and all(0 <= x <= 1 for x in xs) and not all(float(x).is_integer() for x in xs):
         return "percent"
@@ -235,10 +136,10 @@ def infer_x_format(series: Sequence[Series]) -> Literal["percent", "integer", "n
     return "number"
 
 
-def curve_sentence(series: Sequence[Series], metric: str, x_label: str,
-                    x_format: str) -> tuple[str, str, float | None, str | None]:
+def curve_sentence(series: Sequence[Series], metric: str, x_label: str, x_format: str,
+                   names: Names = BUILTIN) -> tuple[str, str, float | None, str | None]:
     """Takeaway, callout, highlighted x and series for a curve."""
-    noun = metric_noun(metric)
+    noun = names.metric_noun(metric)
     xl = x_label.lower()
     if not series:
         return f"No {noun} data to plot", "", None, None
@@ -285,30 +186,31 @@ def curve_sentence(series: Sequence[Series], metric: str, x_label: str,
     if xl == "reasoning kept":
         title = (f"{hi.label} keeps {noun} higher than {lo.label.lower()}: "
                  f"{vh.short()} vs {vl.short()} with {xs} of the reasoning kept")
-    unit = "points" if vh.kind == "rate" else ""
-    gap = f"{best[0] * 100:.0f} points" if unit else stats.format_number(best[0])
-    return title, f"{gap} apart at {xs}", x, hi.category
+    apart = f"{best[0] * 100:.0f} points" if vh.kind == "rate" else stats.format_number(best[0])
+    return title, f"{apart} apart at {xs}", x, hi.category
 
 
 def sweep_where(x: float, group: str | None, x_names: dict[float, str]) -> str:
     """'layer 14', 'layers 13–15' (a 3-layer window starting at 13) or the group's own name."""
     if x in x_names:
         return x_names[x]
-    first = int(x) if float(x).is_integer() else x
+    if not float(x).is_integer():
+        return f"layer {x}"
+    first = int(x)
     m = re.match(r"(\d+)-layer window", group or "")
-    if m and int(m.group(1)) > 1 and isinstance(first, int):
+    if m and int(m.group(1)) > 1:
         return f"layers {first}–{first + int(m.group(1)) - 1}"
     return f"layer {first}"
 
 
-def sweep_sentence(series: Sequence[Series], refs: Sequence[Reference], metric: str,
-                    x_names: dict[float, str]) -> tuple[str, str, float | None, str | None, str | None]:
+def sweep_sentence(series: Sequence[Series], refs: Sequence[Reference], metric: str, x_names: dict[float, str],
+                   names: Names = BUILTIN) -> tuple[str, str, float | None, str | None, str | None]:
     """Takeaway, callout, highlighted x, series category and group for a layer sweep.
 
     The point furthest from the baseline, over every line (e.g. single layers and
     3-layer windows), carries the message: which layers alone do the job.
     """
-    noun = metric_noun(metric)
+    noun = names.metric_noun(metric)
     if not series:
         return f"No {noun} data to plot", "", None, None, None
     ref = refs[0].estimate if refs else None
@@ -324,7 +226,7 @@ def sweep_sentence(series: Sequence[Series], refs: Sequence[Reference], metric: 
     s, effect = max(((s, p) for s in series for p in s.points), key=lambda sp: abs(sp[1].estimate.value - ref.value))
     e = effect.estimate
     where = sweep_where(effect.x, s.group, x_names)
-    name = condition_label(s.category)
+    name = names.condition_label(s.category)
     if e.overlaps(ref):
         return (
             f"{name} at any single window does not clearly change {noun} (baseline {ref.short()})",
@@ -335,15 +237,15 @@ def sweep_sentence(series: Sequence[Series], refs: Sequence[Reference], metric: 
     return title, f"{where} alone", effect.x, s.category, s.group
 
 
-def breakdown_sentence(bars: Sequence[Bar], metric: str, baseline: str | None) -> str:
+def breakdown_sentence(bars: Sequence[Bar], metric: str, baseline: str | None, names: Names = BUILTIN) -> str:
     """Title for a backup breakdown: names the extremes (a sentence, never a noun phrase)."""
-    noun = metric_noun(metric)
+    noun = names.metric_noun(metric)
     if not bars:
         return f"No {noun} data"
     lo = min(bars, key=lambda b: b.estimate.value)
     hi = max(bars, key=lambda b: b.estimate.value)
-    where_lo = lo.label.lower() + (f", {group_label(lo.group)}" if lo.group else "")
-    where_hi = hi.label.lower() + (f", {group_label(hi.group)}" if hi.group else "")
+    where_lo = lo.label.lower() + (f", {names.group_label(lo.group)}" if lo.group else "")
+    where_hi = hi.label.lower() + (f", {names.group_label(hi.group)}" if hi.group else "")
     if lo is hi:
         return f"{sentence_case(noun)} is {hi.estimate.short()} under {where_hi}"
     if lo.estimate.short() == hi.estimate.short():
@@ -360,7 +262,7 @@ def x_breakdown_sentence(bars: Sequence[Bar], conds: Sequence[str], xs: Sequence
                           xl: str) -> str:
     """'Forced answer goes from 29% to 97% and continued reasoning from 60% to 97% between 0% and 100% …'."""
     lo_x, hi_x = format_x(xs[0], fmt), format_x(xs[-1], fmt)
-    parts = []
+    parts: list[str] = []
     for c in conds[:2]:
         own = {b.group: b for b in bars if b.category == c}
         if lo_x in own and hi_x in own:
@@ -377,22 +279,23 @@ def x_breakdown_sentence(bars: Sequence[Bar], conds: Sequence[str], xs: Sequence
     return f"{' and '.join(parts)} between {lo_x} and {hi_x} {xl}"
 
 
-def group_breakdown_sentence(bars: Sequence[Bar], pair: Sequence[str]) -> str:
+def group_breakdown_sentence(bars: Sequence[Bar], pair: Sequence[str], names: Names = BUILTIN) -> str:
     first = [b for b in bars if b.category == pair[0]]
     if not first:
         return "No data per group"
     hi = max(first, key=lambda b: b.estimate.value)
     lo = min(first, key=lambda b: b.estimate.value)
-    noun = metric_noun(pair[0])
+    noun = names.metric_noun(pair[0])
     if hi is lo:
-        return f"{sentence_case(noun)} is {hi.estimate.short()} for {group_label(hi.group or '')}"
+        return f"{sentence_case(noun)} is {hi.estimate.short()} for {names.group_label(hi.group or '')}"
     if hi.estimate.short() == lo.estimate.short():
         return f"{sentence_case(noun)} is {hi.estimate.short()} in every group"
-    return (f"{sentence_case(noun)} ranges from {lo.estimate.short()} ({group_label(lo.group or '')}) "
-            f"to {hi.estimate.short()} ({group_label(hi.group or '')})")
+    return (f"{sentence_case(noun)} ranges from {lo.estimate.short()} ({names.group_label(lo.group or '')}) "
+            f"to {hi.estimate.short()} ({names.group_label(hi.group or '')})")
 
 
-def footnote_text(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[Reference], kind: str) -> str:
+def footnote_text(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[Reference], kind: str,
+                  names: Names = BUILTIN) -> str:
     ests = [b.estimate for b in bars] + [p.estimate for s in series for p in s.points]
     if not ests and not refs:
         return ""
@@ -404,7 +307,7 @@ def footnote_text(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[
         n_text = f"n = {ns[0]} per {unit}"
     elif kind == "bars" and len(bars) <= 4:
         n_text = "n = " + ", ".join(f"{b.estimate.n} ({b.label.splitlines()[0].lower()}"
-                                    + (f", {group_label(b.group)}" if b.group else "") + ")" for b in bars)
+                                    + (f", {names.group_label(b.group)}" if b.group else "") + ")" for b in bars)
     else:
         n_text = f"n = {min(ns)}–{max(ns)} per {unit}"
     for r in refs:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportgen.chart.spec import ChartSpec, experiment_label, select_prompt
 from reportgen.deck.spec import (
@@ -94,20 +94,22 @@ def comparison_record(run: Run, chart: ChartSpec, record: PromptRecord) -> Promp
     return _comparison_record(run, chart, record)
 
 
-def plan_shared_slides(runs: Sequence[Run], charts: Sequence[ChartSpec]) -> None:
-    """Mark the main charts whose prompt fits beside them: they are drawn narrower.
+def plan_shared_slides(runs: Sequence[Run], charts: Sequence[ChartSpec]) -> list[ChartSpec]:
+    """The charts, with the main charts whose prompt fits beside them narrowed (drawn smaller).
 
     Called before the charts are rendered, so each PNG is drawn at the size it will
     occupy (its text stays the size it says).
     """
     by_id = {r.run_id: r for r in reversed(list(runs))}
-    for chart in charts:
+    out = list(charts)
+    for i, chart in enumerate(out):
         if chart.backup or chart.run_id not in by_id:
             continue
         run = by_id[chart.run_id]
         record = select_prompt(run, chart)
         if record is not None and shared_panels(record, comparison_record(run, chart, record)) is not None:
-            chart.size_in = SHARED_CHART_IN
+            out[i] = replace(chart, size_in=SHARED_CHART_IN)
+    return out
 
 
 # ------------------------------------------------------------------ opening and summary

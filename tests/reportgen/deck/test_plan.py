@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -115,7 +116,7 @@ def test_lint_catches_duplicates_wrong_numbers_budget_and_stray_callouts():
     spec = DeckSpec(project="p", main_budget=1, experiments=[
         {"experiment": "harmful", "takeaway": "Ablation drops refusal from 90% to 12%"}])
     charts = build_chart_specs([run], spec)
-    charts[0].highlight = type(charts[0].highlight)("nonexistent", "look here")
+    charts[0] = dataclasses.replace(charts[0], highlight=type(charts[0].highlight)("nonexistent", "look here"))
     deck = ds.build_deck([run], charts, spec, today=dt.date(2025, 6, 2))
     slides = list(deck.slides)
     i = next(i for i, s in enumerate(slides) if s.kind == "chart")

@@ -1,0 +1,192 @@
+"""Bar charts on Axes: plain labelled bars or clusters per group, value labels, one callout.
+
+The callout sits beside the bars on the side of the highlighted one, in a gutter sized to
+its text, so the arrow never crosses another bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from matplotlib.axes import Axes
+
+from reportgen.chart.draw_style import SIZES, TEXT, axes_width_in, figure_size_in, text_size, wrap, y_axis
+from reportgen.chart.model import Bar, ChartSpec
+from reportgen.chart.names import group_label
+
+
+def draw_bars(ax: Axes, spec: ChartSpec) -> None:
+    bars = spec.bars
+    groups = list(dict.fromkeys(b.group for b in bars))
+    clustered = grouped(spec)
+    positions, centers = _bar_positions(bars, groups if clustered else [None])
+    n_slots = len(bars)
+    width = 0.5 if not clustered else 0.8 / max(1, len({b.category for b in bars}))
+    label_size = SIZES["label"] if n_slots <= 4 else max(9, SIZES["label"] - (n_slots - 4) // 2 - 2)
+    two_line = n_slots > 4
+    # One bar call and one errorbar call per chart: per-bar calls cost ~10 ms each.
+    drawn = ax.bar(positions, [b.estimate.value for b in bars], width=width, color=[b.color for b in bars],
+                   edgecolor="none", zorder=2)
+    in_legend: set[str] = set()
+    for b, patch in zip(bars, drawn.patches):
+        patch.set_gid(f"bar:{b.category}:{b.group or ''}")
+        if clustered and b.category not in in_legend:
+            in_legend.add(b.category)
+            patch.set_label(b.label.splitlines()[0])
+    with_interval = [(x, b.estimate) for x, b in zip(positions, bars) if b.estimate.has_interval]
+    if with_interval:
+        ax.errorbar([x for x, _ in with_interval], [e.value for _, e in with_interval],
+                    yerr=[[max(0.0, e.value - e.low) for _, e in with_interval],
+                          [max(0.0, e.high - e.value) for _, e in with_interval]],
+                    fmt="none", ecolor="#333333", elinewidth=1.6, capsize=6 if not clustered else 3, zorder=3)
+    headroom = 0.14 if not two_line else 0.2
+    y_axis(ax, spec, [b.estimate.low for b in bars], [b.estimate.high for b in bars], headroom)
+    ymin, ymax = ax.get_ylim()
+    pad = 0.015 * (ymax - ymin)
+    for b, x in zip(bars, positions):
+        e = b.estimate
+        text = e.label().replace(" (", "\n(") if two_line else e.label()
+        above = e.value >= 0
+        y = (e.high + pad) if above else (e.low - pad)
+        ax.text(x, y, text, ha="center", va="bottom" if above else "top", fontsize=label_size,
+                color=TEXT, zorder=4, gid="value-label", linespacing=1.05)
+    if clustered:
+        ax.set_xticks(centers, [group_label(str(g)) for g in groups])
+        if slanted(spec, figure_size_in(ax)[0]):
+            _slant(ax)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len({b.category for b in bars}),
+                  frameon=False, fontsize=SIZES["legend"], handlelength=1.0, borderaxespad=0.2)
+        lo, hi = min(positions) - width, max(positions) + width
+        if spec.highlight is not None:  # a comparison's callout, right of the clusters
+            hi += _callout_gutter(ax, spec.highlight.text, hi - lo, width)
+        ax.set_xlim(lo, hi)
+        if spec.highlight is not None:
+            _bar_callout(ax, spec, positions, width, "right")
+        if len(groups) > 6:
+            for t in ax.get_xticklabels():
+                t.set_fontsize(max(9, SIZES["tick"] - len(groups) // 3))
+    else:
+        # Long labels wrap, so neighbours on a narrow chart never run into each other.
+        narrow = figure_size_in(ax)[0] < 8  # beside its prompt: the bars sit closer
+        ax.set_xticks(positions, [wrap(b.label, 10 if narrow else 16) for b in bars])
+        if narrow:
+            ax.tick_params(axis="x", labelsize=12)
+        if slanted(spec, figure_size_in(ax)[0]):
+            _slant(ax)
+        lo, hi = min(positions) - 0.6, max(positions) + 0.6
+        side = _callout_side(spec)
+        # Room for the callout beside the bars, on the side of the highlighted bar so the
+        # arrow never crosses the other bar.
+        if spec.highlight is not None:
+            gutter = _callout_gutter(ax, spec.highlight.text, hi - lo, width)
+            if side == "right":
+                hi += gutter
+            else:
+                lo -= gutter
+        ax.set_xlim(lo, hi)
+        if spec.highlight is not None:
+            _bar_callout(ax, spec, positions, width, side)
+
+
+def _tick_labels(spec: ChartSpec) -> list[str]:
+    if grouped(spec):
+        return [group_label(str(g)) for g in dict.fromkeys(b.group for b in spec.bars)]
+    return [b.label for b in spec.bars]
+
+
+def slanted(spec: ChartSpec, width_in: float) -> bool:
+    """Whether the x labels would collide side by side (12 conditions on one axis): then they
+    are written at a slant, which keeps every label whole and readable."""
+    if spec.kind != "bars" or not spec.bars:
+        return False
+    labels = _tick_labels(spec)
+    slot_in = (width_in - 1.6) / max(1, len(labels))
+    longest = max(len(t) for t in labels) * SIZES["tick"] / 72 * 0.58
+    return len(labels) > 3 and longest > slot_in * 0.95
+
+
+def _slant(ax: Axes) -> None:
+    for t in ax.get_xticklabels():
+        t.set_rotation(30)
+        t.set_horizontalalignment("right")
+        t.set_rotation_mode("anchor")
+        t.set_fontsize(min(t.get_fontsize(), 13))
+
+
+def grouped(spec: ChartSpec) -> bool:
+    """A breakdown with group clusters (and a legend) rather than plain labelled bars."""
+    groups = list(dict.fromkeys(b.group for b in spec.bars))
+    return len(groups) > 1 or (bool(groups) and groups[0] is not None and spec.backup)
+
+
+def _bar_positions(bars: Sequence[Bar], groups: list[str | None]) -> tuple[list[float], list[float]]:
+    """x of each bar: consecutive for plain bars; for a breakdown, clustered per group
+    with each category at the same offset in every cluster (a missing one leaves a gap)."""
+    if groups == [None]:
+        xs = [float(i) for i in range(len(bars))]
+        return xs, xs
+    cats = list(dict.fromkeys(b.category for b in bars))
+    step = 0.8 / len(cats)
+    gidx = {g: i for i, g in enumerate(groups)}
+    positions = [gidx[b.group] + (cats.index(b.category) - (len(cats) - 1) / 2) * step for b in bars]
+    return positions, [float(i) for i in range(len(groups))]
+
+
+def _callout_side(spec: ChartSpec) -> str:
+    h = spec.highlight
+    if h is None or not spec.bars:
+        return "right"
+    idx = next((i for i, b in enumerate(spec.bars) if b.category == h.category), len(spec.bars) - 1)
+    return "left" if idx == 0 and len(spec.bars) > 1 else "right"
+
+
+def _callout_gutter(ax: Axes, text: str, span: float, width: float) -> float:
+    """Data units to add beside the bars so the callout text fits, and no more.
+
+    The text starts ``gap`` units past the plain x-limit and is ``w_in`` inches wide; the
+    axes are ``axes_in`` inches for ``span + gutter`` units, hence the closed form.
+    """
+    w_in = text_size(ax, wrap(text, 22).splitlines(), SIZES["callout"])[0] * axes_width_in(ax)
+    axes_in = axes_width_in(ax)
+    gap = _CALLOUT_OFFSET + width / 2 - 0.6
+    share = min(w_in / axes_in, 0.6)
+    return (gap + share * span) / (1 - share) + 0.08
+
+
+
+
+#: Distance (data units) from the highlighted bar's edge to its callout text.
+_CALLOUT_OFFSET = 0.45
+
+
+def _bar_callout(ax: Axes, spec: ChartSpec, positions: list[float], width: float, side: str) -> None:
+    h = spec.highlight
+    assert h is not None
+    idx = next((i for i, b in enumerate(spec.bars)
+                if b.category == h.category and (h.group is None or b.group == h.group)), None)
+    if idx is None:
+        return
+    e = spec.bars[idx].estimate
+    ymin, ymax = ax.get_ylim()
+    x_edge = positions[idx] + (width / 2 + 0.04) * (1 if side == "right" else -1)
+    # Point at the upper part of the bar (or its top when it is short), and put the text
+    # level with it, kept inside the plot.
+    y_target = e.value * 0.8 if abs(e.value) > 0.25 * (ymax - ymin) else e.value
+    if abs(e.value) < 0.03 * (ymax - ymin):
+        # A bar of (almost) no height: the arrow goes to the side of its value label, not
+        # to empty axis.
+        y_target = max(e.high, e.value) + 0.05 * (ymax - ymin)
+        x0, x1 = ax.get_xlim()
+        half_label = len(e.label()) * SIZES["label"] / 72 * 0.3 * (x1 - x0) / axes_width_in(ax)
+        x_edge = positions[idx] + max(width / 2 + 0.04, half_label + 0.03) * (1 if side == "right" else -1)
+    y_target = max(y_target, ymin + 0.02 * (ymax - ymin))
+    y_text = min(max(y_target + 0.18 * (ymax - ymin), ymin + 0.2 * (ymax - ymin)), ymin + 0.8 * (ymax - ymin))
+    reach = max(_CALLOUT_OFFSET + width / 2, abs(x_edge - positions[idx]) + 0.25)
+    x_text = positions[idx] + reach * (1 if side == "right" else -1)
+    ax.annotate(
+        wrap(h.text, 22), xy=(x_edge, y_target), xytext=(x_text, y_text),
+        ha="left" if side == "right" else "right", va="center", fontsize=SIZES["callout"],
+        fontweight="bold", color=spec.callout_color, zorder=5, gid="callout",
+        arrowprops=dict(arrowstyle="-|>", color=spec.callout_color, lw=2.0, mutation_scale=22,
+                        shrinkA=4, shrinkB=2, connectionstyle="arc3,rad=0.0"),
+    )
