@@ -52,7 +52,7 @@ def deck_command(
     from reportgen.chart.render import render_charts
     from reportgen.chart.spec import build_chart_specs
     from reportgen.deck.render import render_deck
-    from reportgen.deck.spec import build_deck
+    from reportgen.deck.build import build_deck
     from reportgen.inputs.deck_yaml import load_deck_spec
     from reportgen.inputs.recap import load_glossary, load_takeaways, write_takeaways
 

@@ -172,7 +172,7 @@ def lint_command(
     """Check the deck these runs make against the slide practices; exit 1 if anything is found."""
     from reportgen.abstract.render import build_context, load_abstract_spec, render_abstract
     from reportgen.chart.spec import build_chart_specs
-    from reportgen.deck.spec import build_deck
+    from reportgen.deck.build import build_deck
     from reportgen.inputs.deck_yaml import load_deck_spec
     from reportgen.inputs.recap import load_glossary
     from reportgen.numbers.claims import ClaimError

@@ -241,7 +241,7 @@ def write_report(
     from reportgen.chart.render import render_charts
     from reportgen.chart.spec import build_chart_specs
     from reportgen.deck.render import render_deck
-    from reportgen.deck.spec import Deck, build_deck, bullet_slides
+    from reportgen.deck.build import Deck, build_deck, bullet_slides
     from reportgen.inputs.deck_yaml import DeckSpec, load_deck_spec
     from reportgen.inputs.recap import load_glossary, load_takeaways, write_takeaways
     from reportgen.weekly.lint import lint_abstract, lint_deck
