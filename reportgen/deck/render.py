@@ -20,8 +20,9 @@ import copy
 import datetime as dt
 import functools
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -29,6 +30,9 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
+from pptx.presentation import Presentation as PptxPresentation
+from pptx.shapes.autoshape import Shape
+from pptx.shapes.base import BaseShape
 from pptx.slide import Slide as PptxSlide
 from pptx.text.text import TextFrame, _Paragraph
 from pptx.util import Emu, Pt
@@ -91,7 +95,7 @@ def _frame(tf: TextFrame, inset_x: float = 0.0, inset_y: float = 0.0,
 
 
 @functools.cache
-def _rpr_template(size: float, bold: bool, color: str, font: str):
+def _rpr_template(size: float, bold: bool, color: str, font: str) -> Any:  # an lxml element (untyped)
     """A run-properties element, built once per style and copied for every run.
 
     Equivalent to setting ``run.font.size/bold/name/color`` through python-pptx, which
@@ -123,7 +127,7 @@ def _para(p: _Paragraph, text: str, size: float, bold: bool = False, color: RGBC
 
 def _text(slide: PptxSlide, left: float, top: float, width: float, height: float, lines: list[str],
           size: float, bold: bool = False, color: RGBColor = INK, align: PP_ALIGN = PP_ALIGN.LEFT,
-          anchor: MSO_ANCHOR = MSO_ANCHOR.TOP):
+          anchor: MSO_ANCHOR = MSO_ANCHOR.TOP) -> Shape:
     box = slide.shapes.add_textbox(_emu(left), _emu(top), _emu(width), _emu(height))
     tf = _frame(box.text_frame, anchor=anchor)
     for i, line in enumerate(lines):
@@ -134,13 +138,15 @@ def _text(slide: PptxSlide, left: float, top: float, width: float, height: float
 def _title(slide: PptxSlide, text: str, size: float, top: float = geo.TITLE_TOP, height: float = geo.TITLE_H,
            anchor: MSO_ANCHOR = MSO_ANCHOR.MIDDLE, color: RGBColor = INK) -> None:
     ph = slide.shapes.title
+    if ph is None:  # every layout used here has one; a custom template might not
+        raise ValueError("the slide layout has no title placeholder")
     ph.left, ph.top, ph.width, ph.height = _emu(geo.MARGIN), _emu(top), _emu(geo.CONTENT_W), _emu(height)
     tf = _frame(ph.text_frame, anchor=anchor)
     tf.text = ""
     _para(tf.paragraphs[0], text, size, bold=True, color=color)
 
 
-def _plain(shape) -> None:
+def _plain(shape: BaseShape) -> None:
     """Drop the theme style of an autoshape (its shadow, white text, accent outline).
 
     Fill, outline and text colours are then exactly the ones set here, in every viewer.
@@ -219,8 +225,8 @@ def _draw_chart(slide: PptxSlide, s: ds.ChartSlide, images: Mapping[str, Path]) 
     pic = slide.shapes.add_picture(str(images[s.chart_id]), _emu(left), _emu(top))
     # Fit the picture into the box, keeping its aspect ratio; left-aligned under the title.
     scale = min(_emu(width) / pic.width, _emu(height) / pic.height)
-    pic.width, pic.height = int(pic.width * scale), int(pic.height * scale)
-    pic.top = _emu(top) + (_emu(height) - pic.height) // 2
+    pic.width, pic.height = Emu(int(pic.width * scale)), Emu(int(pic.height * scale))
+    pic.top = Emu(_emu(top) + (_emu(height) - pic.height) // 2)
     pic.name = f"Chart {s.chart_id}"
     _text(slide, *geo.CAPTION_BOX.points, [s.caption], s.caption_pt, anchor=MSO_ANCHOR.MIDDLE)
     _panels(slide, s.panels, s.prompt_font_pt)
@@ -313,7 +319,8 @@ def _draw_table(slide: PptxSlide, s: ds.TableSlide, images: Mapping[str, Path]) 
     _text(slide, *geo.FOOTNOTE_BOX.points, [s.footnote], geo.FOOTNOTE_SIZE, color=MUTED, anchor=MSO_ANCHOR.BOTTOM)
 
 
-_DRAW = {
+#: Each drawer takes its own slide kind; the table is keyed by that kind, so ``Any`` here.
+_DRAW: dict[type, Callable[[PptxSlide, Any, Mapping[str, Path]], None]] = {
     ds.TitleSlide: _draw_title,
     ds.SectionSlide: _draw_section,
     ds.BulletSlide: _draw_bullets,
@@ -340,7 +347,7 @@ def _meta(text: str, sep: str = " ") -> str:
     return cut.rstrip() + "…"
 
 
-def _set_properties(prs: Presentation, props: ds.DeckProperties) -> None:
+def _set_properties(prs: PptxPresentation, props: ds.DeckProperties) -> None:
     cp = prs.core_properties
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
     cp.title = _meta(props.title)

@@ -17,7 +17,7 @@ def provenance_notes(run: Run, chart: ChartSpec | None = None, record: PromptRec
     """Speaker notes: where the numbers on the slide come from, enough to reproduce them."""
     info = run.info
     lines = [f"Run: {run.run_id} ({run.path})"]
-    if is_synthetic(run):
+    if info is not None and is_synthetic(run):
         lines.insert(0, "SYNTHETIC EXAMPLE DATA, not a model run: " + str((info.model_extra or {}).get("note", "")))
     if info is not None:
         sha = info.git_sha or "unknown"
