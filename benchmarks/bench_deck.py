@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         paths = stages.run("render charts", lambda: render_charts(charts, work / "charts", workers=args.workers))
         # The deck stage: slide specs (pure) then python-pptx, written atomically.
         from reportgen.deck.render import render_deck
-        from reportgen.deck.spec import build_deck
+        from reportgen.deck.build import build_deck
 
         deck = stages.run("deck spec", lambda: build_deck(runs, charts))
         images = {c.chart_id: p for c, p in zip(charts, paths)}

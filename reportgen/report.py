@@ -93,7 +93,9 @@ def build_charts(report: Report, deck_spec: DeckSpec | None, spec_path: Path | N
 def build_deck(report: Report, deck_spec: DeckSpec | None, recap: Takeaways | None, glossary: Glossary | None,
                today: dt.date | None = None, missing: Sequence[str] = ()) -> Deck:
     """Every slide; ``missing`` (failed experiments) becomes a slide right after the title."""
-    from reportgen.deck.spec import Deck, build_deck, bullet_slides
+    from reportgen.deck.build import build_deck
+    from reportgen.deck.slides.bullets import bullet_slides
+    from reportgen.deck.spec import Deck
 
     deck = report.timed("deck spec", lambda: build_deck(report.runs, report.charts, deck_spec, recap, glossary, today))
     if missing:

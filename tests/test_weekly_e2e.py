@@ -22,8 +22,8 @@ import pytest
 import yaml
 from pptx import Presentation
 
-from reportgen.rundir.writer import JOURNAL
 from experiments.organism import MODEL_DIR
+from reportgen.rundir.writer import JOURNAL
 
 pytestmark = [
     pytest.mark.slow,

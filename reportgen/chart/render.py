@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -36,27 +35,9 @@ from reportgen.chart.draw_bars import draw_bars, grouped, slanted
 from reportgen.chart.draw_lines import draw_lines
 from reportgen.chart.draw_style import FONT, MUTED, SIZES, TEXT, style_axes, wrap
 from reportgen.chart.model import ChartSpec
+from reportgen.deck.geometry import CAPTION_BOX, CHART_BOX, FOOTNOTE_BOX, SLIDE_IN, Box
 from reportgen.rundir.atomic import remove_stale_temps
 
-SLIDE_IN = (13.333, 7.5)
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle on the slide, in inches from the top-left corner."""
-
-    left: float
-    top: float
-    width: float
-    height: float
-
-
-#: Where the deck puts a chart picture: full width under a title of up to two lines,
-#: leaving 0.9 in at the bottom for the one-line caption and the footnote.
-CHART_BOX = Box(left=0.6, top=1.45, width=12.13, height=5.1)
-#: Suggested places for the caption and the footnote on a chart slide.
-CAPTION_BOX = Box(left=0.6, top=6.6, width=12.13, height=0.4)
-FOOTNOTE_BOX = Box(left=0.6, top=7.0, width=12.13, height=0.35)
 DEFAULT_SIZE_IN = (CHART_BOX.width, CHART_BOX.height)
 #: Pixels per inch of the PNGs: sharp on a projector and on a 4K screen, small files.
 DPI = 150

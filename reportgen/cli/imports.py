@@ -20,9 +20,9 @@ def inspect_log(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
     """Samples -> rows, scores -> metrics, model/task -> columns, messages -> prompts.jsonl."""
-    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
     from experiments.importers.inspect_log import import_inspect_log
     from reportgen.cli.entry import UserError
+    from reportgen.rundir.errors import UserError as ExperimentError  # RunDirError is the seam's
 
     try:
         result = import_inspect_log(log, out, condition=condition, overwrite=overwrite)

@@ -3,7 +3,7 @@
 A mentor's three minutes go: what we asked (or what we concluded last week), what we
 found (3–5 takeaways, each with its number, interval and the slide that shows it), then
 the evidence grouped by experiment. This module decides that shape from the chart specs;
-:mod:`reportgen.deck.spec` builds the individual slides and :mod:`reportgen.deck.render` draws.
+:mod:`reportgen.deck.build` assembles the slides and :mod:`reportgen.deck.render` draws.
 
 A chart whose prompt is short shares its slide with it (chart left, prompt right): a
 prompt slide that is half blank costs a slide of the main section's budget for nothing.
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from reportgen.chart.spec import ChartSpec, experiment_label, select_prompt
-from reportgen.deck.spec import (
+from reportgen.deck.geometry import (
     BODY_TOP,
     CAPTION_TOP,
     INCH,
@@ -28,14 +28,12 @@ from reportgen.deck.spec import (
     PANEL_LABEL_H,
     SLIDE_W,
     TABLE_ROWS_PER_SLIDE,
-    BulletSlide,
-    Panel,
-    TableSlide,
-    bullet_slides,
     fit_title,
-    prompt_blocks,
-    row_lines,
 )
+from reportgen.deck.slides.bullets import bullet_slides
+from reportgen.deck.slides.prompts import comparison_record, prompt_blocks
+from reportgen.deck.slides.tables import row_lines
+from reportgen.deck.spec import BulletSlide, Panel, TableSlide
 from reportgen.deck.textnorm import columns_that_fit, flow, wrap_text
 from reportgen.inputs.deck_yaml import DeckSpec
 from reportgen.inputs.recap import Takeaways
@@ -86,12 +84,6 @@ def shared_panels(record: PromptRecord, other: PromptRecord | None) -> tuple[int
             top += h + PANEL_GAP
         return size, tuple(panels)
     return None
-
-
-def comparison_record(run: Run, chart: ChartSpec, record: PromptRecord) -> PromptRecord | None:
-    from reportgen.deck.spec import _comparison_record  # the rule prompt slides use
-
-    return _comparison_record(run, chart, record)
 
 
 def plan_shared_slides(runs: Sequence[Run], charts: Sequence[ChartSpec]) -> list[ChartSpec]:

@@ -1,8 +1,10 @@
 """Draw the slide specs of :mod:`reportgen.deck.spec` with python-pptx; nothing is decided here.
 
+Positions come from :mod:`reportgen.deck.geometry`, the boxes the builders sized the text for.
+
 Every text box has autofit switched off and explicit sizes, because python-pptx cannot
 compute autofit and PowerPoint, Keynote, Google Slides and LibreOffice each apply it
-differently; the sizes chosen in ``deckspec`` are what every viewer shows. Titles are
+differently; the sizes chosen by the builders are what every viewer shows. Titles are
 real title placeholders (so the outline view, slide sorter and screen readers see them),
 moved to the left-aligned position the layout needs. Fonts are Arial for text and
 Consolas for prompts: both exist on Windows, macOS and in Google Slides, and
@@ -18,8 +20,9 @@ import copy
 import datetime as dt
 import functools
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -27,10 +30,14 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls, qn
+from pptx.presentation import Presentation as PptxPresentation
+from pptx.shapes.autoshape import Shape
+from pptx.shapes.base import BaseShape
 from pptx.slide import Slide as PptxSlide
 from pptx.text.text import TextFrame, _Paragraph
 from pptx.util import Emu, Pt
 
+from reportgen.deck import geometry as geo
 from reportgen.deck import spec as ds
 from reportgen.deck.textnorm import line_spans, normalize_text, split_runs
 from reportgen.rundir.atomic import write_atomic
@@ -58,14 +65,14 @@ def render_deck(deck: ds.Deck, images: Mapping[str, Path], out: Path | str) -> P
     if missing:
         raise ValueError(f"no chart image for: {', '.join(missing)}")
     prs = Presentation()
-    prs.slide_width, prs.slide_height = _emu(ds.SLIDE_W), _emu(ds.SLIDE_H)
+    prs.slide_width, prs.slide_height = _emu(geo.SLIDE_W), _emu(geo.SLIDE_H)
     _set_properties(prs, deck.properties)
     total = len(deck.slides)
     for number, spec in enumerate(deck.slides, start=1):
         slide = prs.slides.add_slide(prs.slide_layouts[_LAYOUT_TITLE_ONLY])
         _DRAW[type(spec)](slide, spec, images)
         if not isinstance(spec, ds.TitleSlide):
-            _text(slide, ds.SLIDE_W - ds.MARGIN - 60, ds.FOOTER_TOP, 60, ds.FOOTER_H, [f"{number}/{total}"],
+            _text(slide, geo.SLIDE_W - geo.MARGIN - 60, geo.FOOTER_TOP, 60, geo.FOOTER_H, [f"{number}/{total}"],
                   10, color=MUTED, align=PP_ALIGN.RIGHT, anchor=MSO_ANCHOR.BOTTOM)
         if spec.notes:
             slide.notes_slide.notes_text_frame.text = normalize_text(spec.notes)
@@ -87,8 +94,8 @@ def _frame(tf: TextFrame, inset_x: float = 0.0, inset_y: float = 0.0,
     return tf
 
 
-@functools.lru_cache(maxsize=None)
-def _rpr_template(size: float, bold: bool, color: str, font: str):
+@functools.cache
+def _rpr_template(size: float, bold: bool, color: str, font: str) -> Any:  # an lxml element (untyped)
     """A run-properties element, built once per style and copied for every run.
 
     Equivalent to setting ``run.font.size/bold/name/color`` through python-pptx, which
@@ -120,7 +127,7 @@ def _para(p: _Paragraph, text: str, size: float, bold: bool = False, color: RGBC
 
 def _text(slide: PptxSlide, left: float, top: float, width: float, height: float, lines: list[str],
           size: float, bold: bool = False, color: RGBColor = INK, align: PP_ALIGN = PP_ALIGN.LEFT,
-          anchor: MSO_ANCHOR = MSO_ANCHOR.TOP):
+          anchor: MSO_ANCHOR = MSO_ANCHOR.TOP) -> Shape:
     box = slide.shapes.add_textbox(_emu(left), _emu(top), _emu(width), _emu(height))
     tf = _frame(box.text_frame, anchor=anchor)
     for i, line in enumerate(lines):
@@ -128,16 +135,18 @@ def _text(slide: PptxSlide, left: float, top: float, width: float, height: float
     return box
 
 
-def _title(slide: PptxSlide, text: str, size: float, top: float = ds.TITLE_TOP, height: float = ds.TITLE_H,
+def _title(slide: PptxSlide, text: str, size: float, top: float = geo.TITLE_TOP, height: float = geo.TITLE_H,
            anchor: MSO_ANCHOR = MSO_ANCHOR.MIDDLE, color: RGBColor = INK) -> None:
     ph = slide.shapes.title
-    ph.left, ph.top, ph.width, ph.height = _emu(ds.MARGIN), _emu(top), _emu(ds.CONTENT_W), _emu(height)
+    if ph is None:  # every layout used here has one; a custom template might not
+        raise ValueError("the slide layout has no title placeholder")
+    ph.left, ph.top, ph.width, ph.height = _emu(geo.MARGIN), _emu(top), _emu(geo.CONTENT_W), _emu(height)
     tf = _frame(ph.text_frame, anchor=anchor)
     tf.text = ""
     _para(tf.paragraphs[0], text, size, bold=True, color=color)
 
 
-def _plain(shape) -> None:
+def _plain(shape: BaseShape) -> None:
     """Drop the theme style of an autoshape (its shadow, white text, accent outline).
 
     Fill, outline and text colours are then exactly the ones set here, in every viewer.
@@ -167,12 +176,12 @@ def _bullet(p: _Paragraph, size: float) -> None:
 
 
 def _draw_title(slide: PptxSlide, s: ds.TitleSlide, images: Mapping[str, Path]) -> None:
-    _title(slide, s.title, s.title_pt, top=2.2 * ds.INCH,
-           height=1.6 * ds.INCH, anchor=MSO_ANCHOR.BOTTOM)
+    _title(slide, s.title, s.title_pt, top=2.2 * geo.INCH,
+           height=1.6 * geo.INCH, anchor=MSO_ANCHOR.BOTTOM)
     lines = [s.subtitle] + ([s.author] if s.author else [])
-    _text(slide, ds.MARGIN, 4.05 * ds.INCH, ds.CONTENT_W, 1.2 * ds.INCH, lines, 22, color=MUTED)
-    bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(ds.MARGIN), _emu(3.93 * ds.INCH),
-                                 _emu(1.2 * ds.INCH), _emu(4))
+    _text(slide, geo.MARGIN, 4.05 * geo.INCH, geo.CONTENT_W, 1.2 * geo.INCH, lines, 22, color=MUTED)
+    bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(geo.MARGIN), _emu(3.93 * geo.INCH),
+                                 _emu(1.2 * geo.INCH), _emu(4))
     _plain(bar)
     bar.fill.solid()
     bar.fill.fore_color.rgb = ACCENT
@@ -180,15 +189,15 @@ def _draw_title(slide: PptxSlide, s: ds.TitleSlide, images: Mapping[str, Path]) 
 
 
 def _draw_section(slide: PptxSlide, s: ds.SectionSlide, images: Mapping[str, Path]) -> None:
-    _title(slide, s.title, 40, top=2.6 * ds.INCH, height=1.2 * ds.INCH, anchor=MSO_ANCHOR.BOTTOM)
+    _title(slide, s.title, 40, top=2.6 * geo.INCH, height=1.2 * geo.INCH, anchor=MSO_ANCHOR.BOTTOM)
     if s.subtitle:
-        _text(slide, ds.MARGIN, 3.9 * ds.INCH, ds.CONTENT_W, 0.8 * ds.INCH, [s.subtitle], 20, color=MUTED)
+        _text(slide, geo.MARGIN, 3.9 * geo.INCH, geo.CONTENT_W, 0.8 * geo.INCH, [s.subtitle], 20, color=MUTED)
 
 
 def _draw_bullets(slide: PptxSlide, s: ds.BulletSlide, images: Mapping[str, Path]) -> None:
     _title(slide, s.title, 28)
-    box = slide.shapes.add_textbox(_emu(ds.MARGIN), _emu(ds.BODY_TOP), _emu(ds.CONTENT_W),
-                                   _emu(ds.PROMPT_BODY_BOTTOM - ds.BODY_TOP))
+    box = slide.shapes.add_textbox(_emu(geo.MARGIN), _emu(geo.BODY_TOP), _emu(geo.CONTENT_W),
+                                   _emu(geo.PROMPT_BODY_BOTTOM - geo.BODY_TOP))
     tf = _frame(box.text_frame)
     for i, item in enumerate(s.bullets):
         p = _para(tf.paragraphs[0] if i == 0 else tf.add_paragraph(), item, s.font_pt)
@@ -198,8 +207,8 @@ def _draw_bullets(slide: PptxSlide, s: ds.BulletSlide, images: Mapping[str, Path
 
 def _draw_glossary(slide: PptxSlide, s: ds.GlossarySlide, images: Mapping[str, Path]) -> None:
     _title(slide, s.title, 28)
-    box = slide.shapes.add_textbox(_emu(ds.MARGIN), _emu(ds.BODY_TOP), _emu(ds.CONTENT_W),
-                                   _emu(ds.PROMPT_BODY_BOTTOM - ds.BODY_TOP))
+    box = slide.shapes.add_textbox(_emu(geo.MARGIN), _emu(geo.BODY_TOP), _emu(geo.CONTENT_W),
+                                   _emu(geo.PROMPT_BODY_BOTTOM - geo.BODY_TOP))
     tf = _frame(box.text_frame)
     for i, (term, definition) in enumerate(s.entries):
         p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
@@ -211,45 +220,43 @@ def _draw_glossary(slide: PptxSlide, s: ds.GlossarySlide, images: Mapping[str, P
 
 def _draw_chart(slide: PptxSlide, s: ds.ChartSlide, images: Mapping[str, Path]) -> None:
     _title(slide, s.title, s.title_pt)
-    left, top, _, height = ds.CHART_BOX
+    left, top, _, height = geo.CHART_BOX.points
     width = s.chart_w
     pic = slide.shapes.add_picture(str(images[s.chart_id]), _emu(left), _emu(top))
     # Fit the picture into the box, keeping its aspect ratio; left-aligned under the title.
     scale = min(_emu(width) / pic.width, _emu(height) / pic.height)
-    pic.width, pic.height = int(pic.width * scale), int(pic.height * scale)
-    pic.top = _emu(top) + (_emu(height) - pic.height) // 2
+    pic.width, pic.height = Emu(int(pic.width * scale)), Emu(int(pic.height * scale))
+    pic.top = Emu(_emu(top) + (_emu(height) - pic.height) // 2)
     pic.name = f"Chart {s.chart_id}"
-    _text(slide, ds.MARGIN, ds.CAPTION_TOP, ds.CONTENT_W, ds.CAPTION_H, [s.caption], s.caption_pt,
-          anchor=MSO_ANCHOR.MIDDLE)
+    _text(slide, *geo.CAPTION_BOX.points, [s.caption], s.caption_pt, anchor=MSO_ANCHOR.MIDDLE)
     _panels(slide, s.panels, s.prompt_font_pt)
-    _text(slide, ds.MARGIN, ds.FOOTER_TOP, ds.CONTENT_W - 70, ds.FOOTER_H, [s.footnote], s.footnote_pt,
-          color=MUTED, anchor=MSO_ANCHOR.BOTTOM)
+    _text(slide, *geo.FOOTNOTE_BOX.points, [s.footnote], s.footnote_pt, color=MUTED, anchor=MSO_ANCHOR.BOTTOM)
 
 
 def _draw_prompt(slide: PptxSlide, s: ds.PromptSlide, images: Mapping[str, Path]) -> None:
-    _title(slide, s.title, s.title_pt, height=ds.PROMPT_TITLE_H)
+    _title(slide, s.title, s.title_pt, height=geo.PROMPT_TITLE_H)
     _panels(slide, s.panels, s.font_pt)
 
 
 def _panels(slide: PptxSlide, panels: tuple[ds.Panel, ...], font_pt: float) -> None:
     """Labelled boxes of verbatim monospace text (a prompt slide, or beside a chart)."""
     for panel in panels:
-        _text(slide, panel.left, panel.top, panel.width, ds.PANEL_LABEL_H, [panel.label], 12, bold=True,
+        _text(slide, panel.left, panel.top, panel.width, geo.PANEL_LABEL_H, [panel.label], 12, bold=True,
               color=MUTED, anchor=MSO_ANCHOR.MIDDLE)
         fill, line = (PROMPT_FILL, PROMPT_LINE) if panel.role == "prompt" else (COMPLETION_FILL, COMPLETION_LINE)
-        box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(panel.left), _emu(panel.top + ds.PANEL_LABEL_H),
-                                     _emu(panel.width), _emu(panel.height - ds.PANEL_LABEL_H))
+        box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(panel.left), _emu(panel.top + geo.PANEL_LABEL_H),
+                                     _emu(panel.width), _emu(panel.height - geo.PANEL_LABEL_H))
         box.name = f"{panel.role.capitalize()} text"
         _plain(box)
         box.fill.solid()
         box.fill.fore_color.rgb = fill
         box.line.color.rgb = line
         box.line.width = Pt(0.75 if panel.role == "prompt" else 1.25)
-        tf = _frame(box.text_frame, ds.PANEL_INSET_X, ds.PANEL_INSET_Y)
+        tf = _frame(box.text_frame, geo.PANEL_INSET_X, geo.PANEL_INSET_Y)
         for i, pieces in enumerate(panel.lines):
             p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
             p.alignment = PP_ALIGN.LEFT
-            p.line_spacing = Pt(font_pt * ds.LINE_SPACING)
+            p.line_spacing = Pt(font_pt * geo.LINE_SPACING)
             p.space_before = p.space_after = Pt(0)
             _mono_line(p, pieces, font_pt, panel.highlight)
 
@@ -278,13 +285,13 @@ def _mono_line(p: _Paragraph, pieces: tuple[str, ...], size: float, highlight: s
 
 def _draw_table(slide: PptxSlide, s: ds.TableSlide, images: Mapping[str, Path]) -> None:
     _title(slide, s.title, s.title_pt)
-    row_h = 0.34 * ds.INCH
+    row_h = 0.34 * geo.INCH
     n_rows = len(s.rows) + 1
-    shape = slide.shapes.add_table(n_rows, len(s.columns), _emu(ds.MARGIN), _emu(ds.BODY_TOP),
-                                   _emu(ds.CONTENT_W), _emu(row_h * n_rows))
+    shape = slide.shapes.add_table(n_rows, len(s.columns), _emu(geo.MARGIN), _emu(geo.BODY_TOP),
+                                   _emu(geo.CONTENT_W), _emu(row_h * n_rows))
     table = shape.table
     for j, frac in enumerate(s.column_widths):
-        table.columns[j].width = _emu(ds.CONTENT_W * frac)
+        table.columns[j].width = _emu(geo.CONTENT_W * frac)
     numeric = {"Value", "95% interval", "n", "x"}
     white = RGBColor(0xFF, 0xFF, 0xFF)
     # Cells are filled through lxml: the python-pptx cell API costs milliseconds per cell,
@@ -303,17 +310,17 @@ def _draw_table(slide: PptxSlide, s: ds.TableSlide, images: Mapping[str, Path]) 
             align = "r" if s.columns[j] in numeric else "l"
             para = parse_xml(f'<a:p {nsdecls("a")}><a:pPr algn="{align}"/></a:p>')
             run = para.makeelement(qn("a:r"), {})
-            run.append(copy.deepcopy(_rpr_template(ds.TABLE_FONT_PT, i == 0, str(white if i == 0 else INK), TEXT_FONT)))
+            run.append(copy.deepcopy(_rpr_template(geo.TABLE_FONT_PT, i == 0, str(white if i == 0 else INK), TEXT_FONT)))
             t = run.makeelement(qn("a:t"), {})
             t.text = normalize_text(value)
             run.append(t)
             para.append(run)
             body.append(para)
-    _text(slide, ds.MARGIN, ds.FOOTER_TOP, ds.CONTENT_W - 70, ds.FOOTER_H, [s.footnote], ds.FOOTNOTE_SIZE,
-          color=MUTED, anchor=MSO_ANCHOR.BOTTOM)
+    _text(slide, *geo.FOOTNOTE_BOX.points, [s.footnote], geo.FOOTNOTE_SIZE, color=MUTED, anchor=MSO_ANCHOR.BOTTOM)
 
 
-_DRAW = {
+#: Each drawer takes its own slide kind; the table is keyed by that kind, so ``Any`` here.
+_DRAW: dict[type, Callable[[PptxSlide, Any, Mapping[str, Path]], None]] = {
     ds.TitleSlide: _draw_title,
     ds.SectionSlide: _draw_section,
     ds.BulletSlide: _draw_bullets,
@@ -340,7 +347,7 @@ def _meta(text: str, sep: str = " ") -> str:
     return cut.rstrip() + "…"
 
 
-def _set_properties(prs: Presentation, props: ds.DeckProperties) -> None:
+def _set_properties(prs: PptxPresentation, props: ds.DeckProperties) -> None:
     cp = prs.core_properties
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
     cp.title = _meta(props.title)

@@ -17,12 +17,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from pptx import Presentation
+from pptx.shapes.base import BaseShape
 
 DPI = 50
 #: Pixels of tolerance around every shape (anti-aliasing, glyph overhang).
@@ -56,7 +58,7 @@ def render_pngs(pptx: Path, out_dir: Path, dpi: int = DPI) -> list[Path]:
     return sorted(out_dir.glob("slide-*.png"))
 
 
-def _boxes(shape_list, scale: float) -> list[tuple[int, int, int, int]]:
+def _boxes(shape_list: Iterable[BaseShape], scale: float) -> list[tuple[int, int, int, int]]:
     out = []
     for sh in shape_list:
         if sh.left is None or sh.width is None:
@@ -69,16 +71,19 @@ def _boxes(shape_list, scale: float) -> list[tuple[int, int, int, int]]:
 def check(pptx: Path, png_dir: Path | None = None) -> list[Problem]:
     """Overflowing text and overlapping shapes, per slide."""
     prs = Presentation(str(pptx))
+    slide_w, slide_h = prs.slide_width, prs.slide_height
+    if slide_w is None or slide_h is None:
+        raise ValueError(f"{pptx}: no slide size in the presentation")
     problems: list[Problem] = []
     with tempfile.TemporaryDirectory() as tmp:
         pngs = render_pngs(pptx, png_dir or Path(tmp))
         for number, (slide, png) in enumerate(zip(prs.slides, pngs), start=1):
             img = np.asarray(Image.open(png).convert("L"))
-            scale = img.shape[1] / prs.slide_width
+            scale = img.shape[1] / slide_w
             boxes = _boxes(slide.shapes, scale)
             # A table grows downwards when a cell wraps (LibreOffice and PowerPoint alike);
             # it may use the body down to the footer line.
-            footer = int(prs.slide_height * 6.95 / 7.5 * scale)
+            footer = int(slide_h * 6.95 / 7.5 * scale)
             boxes = [(b[0], b[1], b[2], max(b[3], footer)) if sh.has_table else b
                      for sh, b in zip([s for s in slide.shapes if s.left is not None and s.width is not None], boxes)]
             mask = np.zeros(img.shape, dtype=bool)

@@ -32,8 +32,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 from reportgen.inputs.deck_yaml import SpecError
-from reportgen.rundir.strict import load_yaml_model
 from reportgen.rundir.atomic import write_text_atomic
+from reportgen.rundir.strict import load_yaml_model
 
 
 class Takeaway(BaseModel):

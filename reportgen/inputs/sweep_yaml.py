@@ -37,9 +37,9 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from reportgen.inputs.deck_yaml import DeckSpec, SpecError
+from reportgen.inputs.weekly_yaml import WeeklyConfig, resolve
 from reportgen.rundir.strict import Strict as _Strict
 from reportgen.rundir.strict import load_yaml_model
-from reportgen.inputs.weekly_yaml import WeeklyConfig, resolve
 
 Executor = Literal["local", "ray"]
 MODELS_DIR = "_models"

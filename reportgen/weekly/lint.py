@@ -58,7 +58,7 @@ used ignores ignore ignored answers answer answered refuses refuse refused compl
 breaks break broke leaves leave left cuts cut peaks peak plateaus saturates reaches reach reached goes go
 went grows grow grew shrinks shrink shrank predicts predict explains explain drives drive agrees agree
 tracks track lowers lower lowered lifts lift lifted barely hardly stays flattens climbs climb climbed
-""".split())
+""".split())  # noqa: SIM905 (a word list reads and extends better as prose lines)
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def lint_deck(deck: Deck, charts: Sequence[ChartSpec], glossary: Glossary | None
                 number,
             ))
         missing = [e for e in chart.estimates if math.isnan(e.low) or math.isnan(e.high)]
-        if missing or "%" not in slide.footnote and "interval" not in slide.footnote.lower():
+        if missing or ("%" not in slide.footnote and "interval" not in slide.footnote.lower()):
             what = f"{len(missing)} value(s) without an interval" if missing else "the footnote names no interval"
             findings.append(Finding(
                 "interval-missing",
@@ -197,7 +197,7 @@ def lint_shape(deck: Deck) -> list[Finding]:
                                     "merge the slides or say what differs", number))
         else:
             first[title] = number
-    main = [s for s in main_section(deck)]
+    main = list(main_section(deck))
     if deck.main_budget is not None and len(main) > deck.main_budget:
         findings.append(Finding("main-over-budget", f"the main results take {len(main)} slides, over the budget of "
                                 f"{deck.main_budget}; move experiments to the backup or drop a prompt slide",

@@ -8,7 +8,8 @@ import pytest
 from experiments.core.errors import ConfigError, ExperimentError
 from experiments.registry import RUNNERS, get, vocabulary
 from reportgen.chart import words
-from reportgen.chart.spec import BASELINE_NAMES, CONTROL_MARKERS, PRIMARY_METRICS
+from reportgen.chart.builders.context import PRIMARY_METRICS
+from reportgen.chart.names import BASELINE_NAMES, CONTROL_MARKERS
 
 
 def test_every_runner_is_registered_under_its_task_name():

@@ -11,7 +11,8 @@ import pytest
 from reportgen.chart.names import BUILTIN, Names, names_of
 from reportgen.chart.palette import BASELINE_COLOR
 from reportgen.chart.spec import build_chart_specs
-from reportgen.rundir.schema import ResultsError, load_run
+from reportgen.rundir.reader import load_run
+from reportgen.rundir.schema import ResultsError
 
 #: The strongest effect is in 'scrambled', which only the runner knows to be a control.
 RATES = {"baseline": 0.95, "ablation": 0.4, "scrambled": 0.0}

@@ -14,6 +14,7 @@ from reportgen.chart.spec import bin_fractions, build_chart_specs
 from reportgen.chart.words import breakdown_sentence, pair_sentence
 from reportgen.deck import render_check
 from reportgen.deck import spec as ds
+from reportgen.deck.build import build_deck
 from reportgen.deck.glossary import glossary_for_runs
 from reportgen.deck.plan import join_small_tables
 from reportgen.deck.render import render_deck
@@ -104,7 +105,7 @@ def test_unlisted_experiments_go_to_the_backup_and_slide_three_summarises():
     spec = DeckSpec(project="p", question="Does it work?", experiments=[{"experiment": "harmful"}])
     charts = build_chart_specs([run], spec)
     assert {c.experiment for c in charts if not c.backup} == {"harmful"}
-    deck = ds.build_deck([run], charts, spec, today=dt.date(2025, 6, 2))
+    deck = build_deck([run], charts, spec, today=dt.date(2025, 6, 2))
     assert deck.slides[1].bullets[0] == "Question: Does it work?"
     summary = deck.slides[2]
     chart_no = next(i for i, s in enumerate(deck.slides, 1) if s.kind == "chart" and not s.backup)
@@ -117,7 +118,7 @@ def test_lint_catches_duplicates_wrong_numbers_budget_and_stray_callouts():
         {"experiment": "harmful", "takeaway": "Ablation drops refusal from 90% to 12%"}])
     charts = build_chart_specs([run], spec)
     charts[0] = dataclasses.replace(charts[0], highlight=type(charts[0].highlight)("nonexistent", "look here"))
-    deck = ds.build_deck([run], charts, spec, today=dt.date(2025, 6, 2))
+    deck = build_deck([run], charts, spec, today=dt.date(2025, 6, 2))
     slides = list(deck.slides)
     i = next(i for i, s in enumerate(slides) if s.kind == "chart")
     slides.insert(i + 1, slides[i])  # the same chart twice: a duplicate title, 2 slides over a budget of 1
@@ -170,6 +171,6 @@ def test_rendered_deck_has_no_overflowing_text_or_overlapping_shapes(tmp_path):
                     experiments=[{"experiment": "harmful"}], next_steps=["Repeat on a 1.5B chat model"])
     charts = build_chart_specs([run], spec)
     images = dict(zip([c.chart_id for c in charts], render_charts(charts, tmp_path / "charts", workers=1)))
-    deck = ds.build_deck([run], charts, spec, today=dt.date(2025, 6, 2))
+    deck = build_deck([run], charts, spec, today=dt.date(2025, 6, 2))
     out = render_deck(deck, images, tmp_path / "deck.pptx")
     assert render_check.check(out) == []

@@ -13,7 +13,8 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Emu
 
 from reportgen.chart.spec import build_chart_specs
-from reportgen.deck import spec as ds
+from reportgen.deck import geometry as geo
+from reportgen.deck.build import build_deck
 from reportgen.deck.render import render_deck
 from reportgen.deck.textnorm import normalize_text
 from reportgen.inputs.deck_yaml import DeckSpec
@@ -32,7 +33,7 @@ def rendered(run_writer, hostile_prompt, tmp_path_factory):
             load_run(run_writer(tmp_path / "long", experiment="harmless", prompt=long_prompt))]
     spec = DeckSpec(project="Refusal ✓ שלום", author="A. Researcher", week="Week 3", next_steps=["Sweep layers"])
     charts = build_chart_specs(runs, spec)
-    deck = ds.build_deck(runs, charts, spec, Takeaways(takeaways=[{"text": "Last week: baseline works"}]),
+    deck = build_deck(runs, charts, spec, Takeaways(takeaways=[{"text": "Last week: baseline works"}]),
                          Glossary({"Ablation": "removing the direction"}), today=dt.date(2025, 6, 2))
     images = {}
     for c in charts:  # stand-in pictures at the chart box's aspect ratio; the charts have their own tests
@@ -49,7 +50,7 @@ def _texts(slide) -> list[str]:
 
 def test_slides_titles_and_pictures_match_the_specs(rendered):
     deck, prs, out, _ = rendered
-    assert (prs.slide_width, prs.slide_height) == (Emu(int(round(ds.SLIDE_W * 12700))), Emu(int(round(ds.SLIDE_H * 12700))))
+    assert (prs.slide_width, prs.slide_height) == (Emu(int(round(geo.SLIDE_W * 12700))), Emu(int(round(geo.SLIDE_H * 12700))))
     assert abs(prs.slide_width / prs.slide_height - 16 / 9) < 0.001
     assert len(prs.slides) == len(deck.slides)
     assert [s.shapes.title.text for s in prs.slides] == [s.title for s in deck.slides]
@@ -127,5 +128,5 @@ def test_missing_chart_image_is_an_error_and_keeps_the_old_deck(make_run, tmp_pa
     out = tmp_path / "deck.pptx"
     out.write_bytes(b"last week's deck")
     with pytest.raises(ValueError, match="no chart image"):
-        render_deck(ds.build_deck(runs, charts), {}, out)
+        render_deck(build_deck(runs, charts), {}, out)
     assert out.read_bytes() == b"last week's deck"

@@ -9,6 +9,7 @@ import pytest
 
 from reportgen.chart.spec import build_chart_specs
 from reportgen.deck import spec as ds
+from reportgen.deck.build import build_deck
 from reportgen.inputs.deck_yaml import DeckSpec
 from reportgen.inputs.recap import Glossary
 from reportgen.rundir.reader import load_run
@@ -37,7 +38,7 @@ def test_jargon_finds_terms_and_acronyms_but_not_common_words():
 
 def _deck(runs, spec=None, glossary=None):
     charts = build_chart_specs(runs, spec)
-    return ds.build_deck(runs, charts, spec, None, glossary), charts
+    return build_deck(runs, charts, spec, None, glossary), charts
 
 
 def test_clean_deck_has_no_findings(make_run):

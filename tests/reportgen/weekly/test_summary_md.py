@@ -6,7 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from reportgen.chart.spec import build_chart_specs
-from reportgen.deck.spec import ChartSlide, PromptSlide, build_deck
+from reportgen.deck.build import build_deck
+from reportgen.deck.spec import ChartSlide, PromptSlide
 from reportgen.rundir.reader import load_run
 from reportgen.weekly.summary_md import deck_markdown
 

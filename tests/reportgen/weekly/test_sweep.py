@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from reportgen.rundir.writer import JOURNAL
 from experiments.organism import MODEL_DIR
+from reportgen.cli.sweep import prepare_models
 from reportgen.cli.weekly import build_registry
 from reportgen.inputs.deck_yaml import SpecError
-from reportgen.cli.sweep import prepare_models
 from reportgen.inputs.sweep_yaml import MODELS_DIR, SweepConfig, expand, load_sweep_config
+from reportgen.rundir.writer import JOURNAL
 from reportgen.weekly.executors import run_local, task_gpus
 from reportgen.weekly.job import load_runs
 
