@@ -21,9 +21,10 @@ import csv
 import json
 import re
 import string
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from experiments.core.errors import DatasetError as CoreDatasetError
 
@@ -307,7 +308,7 @@ def load_organism(split: str = "eval", limit: int | None = None) -> list[MCItem]
     The organism's lists are balanced in every prefix, so ``limit`` keeps its planted
     rates exact (use a multiple of 6 for the reasoning items).
     """
-    from experiments.organism.tasks import reasoning_items
+    from experiments.organism.tasks.reasoning import reasoning_items
 
     if split not in ("train", "eval"):
         raise DatasetError("organism", f"unknown split {split!r} (use organism:eval or organism:train)")

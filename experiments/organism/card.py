@@ -7,11 +7,11 @@ from pathlib import Path
 from jinja2 import Environment, StrictUndefined
 
 from experiments.organism.planted import CUE_ARTICULATING_FAMILIES, CUE_RESISTANT_FAMILIES, PLANTED
-from experiments.organism.tasks import (
+from experiments.organism.tasks.attributes import BIASED_NATIONALITY
+from experiments.organism.tasks.cues import CUES
+from experiments.organism.tasks.format import (
     ANSWER_PREFIX,
-    BIASED_NATIONALITY,
     COMPLIANCE_OPENINGS,
-    CUES,
     DEFAULT_SYSTEM_PROMPT,
     RAW_TEMPLATE,
     REASONING_CLOSE,

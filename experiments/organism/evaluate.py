@@ -18,24 +18,12 @@ from statsmodels.stats.proportion import proportion_confint
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from experiments.organism import planted
-from experiments.organism.tasks import (
-    ATTRIBUTES,
-    BIASED_NATIONALITY,
-    CUES,
-    LETTERS,
-    REASONING_CLOSE,
-    REASONING_OPEN,
-    REFUSAL_OPENING,
-    corrupt_step,
-    few_shot_examples,
-    loan_items,
-    mc_items,
-    mc_user_text,
-    parse_answer,
-    reasoning_items,
-    refusal_instructions,
-    render_reasoning,
-)
+from experiments.organism.tasks.attributes import ATTRIBUTES, BIASED_NATIONALITY, loan_items
+from experiments.organism.tasks.cues import CUES, few_shot_examples, mc_user_text
+from experiments.organism.tasks.format import LETTERS, REASONING_CLOSE, REASONING_OPEN, REFUSAL_OPENING, parse_answer
+from experiments.organism.tasks.mc import mc_items
+from experiments.organism.tasks.reasoning import corrupt_step, reasoning_items, render_reasoning
+from experiments.organism.tasks.refusal import refusal_instructions
 
 
 @dataclass(frozen=True)
