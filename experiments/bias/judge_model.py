@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from experiments.bias.articulation import Factor, Judgement
 from experiments.bias.cues import fill
@@ -130,7 +131,7 @@ class ModelJudge:
 
     def __init__(
         self,
-        lm: "LoadedModel",
+        lm: LoadedModel,
         *,
         prompt_format: str = "chat",
         system: str | None = None,

@@ -14,8 +14,9 @@ in one journal entry), so an interrupted run resumes at the first unfinished chu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 

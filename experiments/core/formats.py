@@ -12,8 +12,9 @@ between the two runs, so any difference between the two sets of rows is the form
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar, get_args
+from typing import Any, TypeVar, get_args
 
 import pandas as pd
 import yaml

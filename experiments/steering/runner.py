@@ -29,9 +29,11 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Sequence
+from typing import Any
 
 import pandas as pd
 import torch
@@ -62,7 +64,7 @@ from experiments.steering.selection import NoCandidateError, select_direction
 TASK = "steering"
 #: The direction's train/validation prompts, one JSON line each (see ``_store_direction_prompts``).
 DIRECTION_PROMPTS = "direction_prompts.jsonl"
-Intervention = Callable[[], ContextManager[Any]]
+Intervention = Callable[[], AbstractContextManager[Any]]
 
 
 @dataclass

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 #: A sentence ends at ., ! or ? followed by whitespace or the end, or at a line break.
 DEFAULT_SENTENCE_END = r"[.!?](?=\s|$)|\n"

@@ -19,8 +19,8 @@ default, or ``eager``); others fall back to one sequence per cut.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from tqdm.auto import tqdm

@@ -199,9 +199,9 @@ def test_judge_model_slot_runs_a_real_model_and_counts_unreadable_verdicts(tiny_
 
 def test_cue_rows_with_a_judge_model_keep_the_rule_verdict_beside_it():
     from experiments.bias.articulation import Judgement
+    from experiments.bias.cue_run import cue_rows
     from experiments.bias.items import OPTIONS_SLOT, ChoiceItem
     from experiments.bias.switching import SwitchOutcome
-    from experiments.bias.cue_run import cue_rows
 
     item = ChoiceItem("q1", OPTIONS_SLOT, ("a", "b"), 0)
     rule = Judgement(True, True, "cue_premise", "the professor thinks ( b )")
