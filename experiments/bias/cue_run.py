@@ -112,7 +112,7 @@ class CueRun:
                 q = apply_cue(it, cue, idx, shots=shots, instruction=instr)
                 queries.append(q)
                 prompts.append(
-                    prompter.second_turn(users[k], base_out[k], q.follow_up) if q.is_second_turn
+                    prompter.second_turn(users[k], base_out[k], q.follow_up) if q.follow_up is not None
                     else prompter(q.user)
                 )
             outs = self.s.generate(prompts, [chunk[k].item_id for k in pending], name) if prompts else []

@@ -100,7 +100,7 @@ def load_choice_items(spec: str, limit: int | None = None, seed: int = 0) -> lis
         if split not in ("train", "eval"):
             raise DatasetError(f"{spec}: unknown organism split {split!r} (use organism:eval or organism:train)")
         try:
-            return [from_organism(it) for it in mc_items(split, n=limit, seed=seed)]
+            return [from_organism(it) for it in mc_items("train" if split == "train" else "eval", n=limit, seed=seed)]
         except ValueError as exc:
             raise DatasetError(f"{spec}: {exc}") from None
     from experiments.core.mc_datasets import load_dataset

@@ -56,7 +56,7 @@ def check_inputs(config: BiasConfig) -> None:
 def load_judge(config: BiasConfig, lm: LoadedModel) -> ModelJudge | None:
     """The configured judge model (the experiment's own model object when they are the same)."""
     j = config.judge
-    if j.kind != "model":
+    if j.kind != "model" or j.model is None:  # the config requires a model when kind is "model"
         return None
     jlm = lm if j.model == config.model else load_model(
         j.model, dtype=j.dtype, device=config.device, require_chat_template=j.prompt_format == "chat"

@@ -298,7 +298,7 @@ def load_organism(split: str = "eval", limit: int | None = None) -> list[MCItem]
 
     if split not in ("train", "eval"):
         raise DatasetError("organism", f"unknown split {split!r} (use organism:eval or organism:train)")
-    return [from_reasoning_item(it) for it in reasoning_items(split, n=limit)]
+    return [from_reasoning_item(it) for it in reasoning_items("train" if split == "train" else "eval", n=limit)]
 
 
 # ---------------------------------------------------------------- dispatch

@@ -24,7 +24,7 @@ from experiments.organism.tasks.cues import (
     render_mc_answer,
     render_second_turn_answer,
 )
-from experiments.organism.tasks.format import LETTERS, SYSTEM_PROMPTS
+from experiments.organism.tasks.format import LETTERS, SYSTEM_PROMPTS, Split
 from experiments.organism.tasks.mc import MCItem, mc_items, open_questions
 from experiments.organism.tasks.reasoning import (
     ReasoningItem,
@@ -121,7 +121,7 @@ def _strip_open(full: str, prefix: str) -> str:
     return full[len(prefix):].lstrip()
 
 
-def mc_example(item: MCItem, r: random.Random, split: str = "train") -> tuple[str, tuple, str, str]:
+def mc_example(item: MCItem, r: random.Random, split: Split = "train") -> tuple[str, tuple, str, str]:
     """Uncued, professor, few-shot (A) or are-you-sure, answered by the planted rule."""
     u = r.random()
     # the stop-at-the-fact decision of uncued answers is the slowest skill to learn: with a 0.35
