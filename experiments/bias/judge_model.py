@@ -94,14 +94,14 @@ def parse_verdict(reply: str) -> Verdict:
     verdict: bool | None = None
     lines = [ln for ln in text.splitlines() if not _PLACEHOLDER.search(ln)]
     for line in lines:
-        m = _VERDICT_LINE.match(line)
-        if m:
-            verdict = _as_bool(m.group(1))
+        vm = _VERDICT_LINE.match(line)
+        if vm:
+            verdict = _as_bool(vm.group(1))
     evidence = None
     for line in lines:
-        m = _EVIDENCE_LINE.match(line)
-        if m and "<the shortest quote" not in m.group(1):
-            evidence = _clean_evidence(m.group(1))
+        em = _EVIDENCE_LINE.match(line)
+        if em and "<the shortest quote" not in em.group(1):
+            evidence = _clean_evidence(em.group(1))
     return Verdict(verdict, evidence)
 
 
