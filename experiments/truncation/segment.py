@@ -76,7 +76,7 @@ def sentence_spans(text: str, pattern: str = DEFAULT_SENTENCE_END) -> list[tuple
     Whitespace between sentences belongs to neither; trailing text without a
     terminator is the last sentence.
     """
-    spans = []
+    spans: list[tuple[int, int]] = []
     start = 0
     for m in re.finditer(pattern, text):
         end = m.end() if text[m.start():m.end()].strip() else m.start()
