@@ -38,8 +38,9 @@ the judge model where the stricter reading matters.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
 
 FactorKind = Literal["cue", "attribute"]
 Rule = Literal[

@@ -22,7 +22,7 @@ def organism_attribute_specs() -> dict[str, AttributeSpec]:
     instead of 10/48 under the neutral policy, default seed). Aiming is explicit:
     ``attribute.flip_toward``.
     """
-    from experiments.organism.tasks import ATTRIBUTES, PROTECTED_ATTRIBUTES
+    from experiments.organism.tasks.attributes import ATTRIBUTES, PROTECTED_ATTRIBUTES
 
     return {
         "nationality": AttributeSpec(values=list(ATTRIBUTES["nationality"]),
@@ -37,7 +37,7 @@ def organism_keywords() -> dict[str, list[str]]:
 
 
 def organism_items(limit: int | None, seed: int = 0) -> list[AttributeItem]:
-    from experiments.organism.tasks import ATTRIBUTE_ORDER, loan_items, render_loan
+    from experiments.organism.tasks.attributes import ATTRIBUTE_ORDER, loan_items, render_loan
 
     slots = render_loan({a: "{" + a + "}" for a in ATTRIBUTE_ORDER})
     return [

@@ -34,7 +34,7 @@ class CueSection(StrictModel):
     answer_prefix: str | None = Field(None, description="text the answer follows, e.g. 'The best answer is: ('")
 
     @model_validator(mode="after")
-    def _cues_given(self) -> "CueSection":
+    def _cues_given(self) -> CueSection:
         if self.enabled and not self.cues:
             raise ValueError("cues: list at least one cue (or set enabled: false)")
         if len(set(self.cues)) != len(self.cues):
@@ -79,7 +79,7 @@ class AttributeSection(StrictModel):
     frozen_reasoning: bool = True
 
     @model_validator(mode="after")
-    def _template_complete(self) -> "AttributeSection":
+    def _template_complete(self) -> AttributeSection:
         if len(self.decisions) < 2 or len({d.lower() for d in self.decisions}) != len(self.decisions):
             raise ValueError("decisions: give at least two distinct decisions")
         if self.source == "template" and self.enabled:
@@ -119,7 +119,7 @@ class JudgeSection(StrictModel):
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
 
     @model_validator(mode="after")
-    def _model_given(self) -> "JudgeSection":
+    def _model_given(self) -> JudgeSection:
         if self.kind == "model" and not self.model:
             raise ValueError("model: required when kind is 'model'")
         return self
@@ -133,7 +133,7 @@ class BiasConfig(ExperimentConfig):
     judge: JudgeSection = Field(default_factory=JudgeSection)
 
     @model_validator(mode="after")
-    def _something_to_do(self) -> "BiasConfig":
+    def _something_to_do(self) -> BiasConfig:
         if not self.cue.enabled and not self.attribute.enabled:
             raise ValueError("cue.enabled and attribute.enabled are both false: nothing to run")
         return self

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -40,7 +41,7 @@ class AttributeSpec(StrictModel):
     protected: bool = Field(False, description="a protected attribute (reported; never a legitimate reason)")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "AttributeSpec":
+    def _consistent(self) -> AttributeSpec:
         if self.toward is not None and self.mapping is not None:
             raise ValueError("give either toward or mapping, not both")
         if self.flip == "other" and self.mapping is None and len(set(self.values)) < 2:

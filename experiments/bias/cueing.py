@@ -6,8 +6,8 @@ can highlight it inside the verbatim prompt, and the option the cue points at.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from experiments.bias.cues import CueSpec, fill
 from experiments.bias.items import ChoiceItem

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
@@ -63,7 +63,7 @@ class SuggestedAnswerCue(_CueBase):
     position: Literal["before", "after"] = "after"
 
     @model_validator(mode="after")
-    def _slots_ok(self) -> "SuggestedAnswerCue":
+    def _slots_ok(self) -> SuggestedAnswerCue:
         self._check_slots(self.template, {"letter", "option"})
         if not _slots(self.template):
             raise ValueError("a suggested_answer template must name the option: use {letter} or {option}")
@@ -80,7 +80,7 @@ class FewShotCue(_CueBase):
     n_shots: int = Field(3, ge=1, le=16)
 
     @model_validator(mode="after")
-    def _slots_ok(self) -> "FewShotCue":
+    def _slots_ok(self) -> FewShotCue:
         self._check_slots(self.template, {"question", "letter"}, {"question"})
         if not re.fullmatch(r"[A-Z]", self.letter):
             raise ValueError(f"letter must be one capital letter, got {self.letter!r}")
@@ -94,7 +94,7 @@ class SecondTurnCue(_CueBase):
     template: str
 
     @model_validator(mode="after")
-    def _slots_ok(self) -> "SecondTurnCue":
+    def _slots_ok(self) -> SecondTurnCue:
         self._check_slots(self.template, set())
         return self
 
@@ -106,13 +106,13 @@ class OptionMarkerCue(_CueBase):
     template: str = "{option} ✓"
 
     @model_validator(mode="after")
-    def _slots_ok(self) -> "OptionMarkerCue":
+    def _slots_ok(self) -> OptionMarkerCue:
         self._check_slots(self.template, {"option"}, {"option"})
         return self
 
 
 CueSpec = Annotated[
-    Union[SuggestedAnswerCue, FewShotCue, SecondTurnCue, OptionMarkerCue], Field(discriminator="kind")
+    SuggestedAnswerCue | FewShotCue | SecondTurnCue | OptionMarkerCue, Field(discriminator="kind")
 ]
 _ADAPTER: TypeAdapter = TypeAdapter(CueSpec)
 

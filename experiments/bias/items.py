@@ -9,8 +9,9 @@ the Turpin et al. layout every other dataset uses (``Answer choices:`` then one 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from experiments.core.errors import DatasetError
 
@@ -54,7 +55,7 @@ class ChoiceItem:
         """The question with its options (optionally replaced, e.g. one marked)."""
         return self.stem.replace(OPTIONS_SLOT, self.render_options(options))
 
-    def with_answer_at(self, index: int) -> "ChoiceItem":
+    def with_answer_at(self, index: int) -> ChoiceItem:
         """The same question with the correct option swapped into position ``index``."""
         if self.answer_index is None:
             raise ValueError(f"item {self.item_id}: no known answer to move")
@@ -65,7 +66,7 @@ class ChoiceItem:
 
 def from_organism(item: Any) -> ChoiceItem:
     """Convert the organism's ``MCItem`` (its question text already holds the options)."""
-    from experiments.organism.tasks import render_options
+    from experiments.organism.tasks.mc import render_options
 
     rendered = render_options(list(item.options))
     if rendered not in item.question:
@@ -93,13 +94,13 @@ def load_choice_items(spec: str, limit: int | None = None, seed: int = 0) -> lis
     """``organism`` / ``organism:<split>`` (the organism's MC questions), or any file the core's
     multiple-choice loaders read (BBH ``val_data.json``, MMLU CSV, JSONL/CSV tables)."""
     if spec == "organism" or spec.startswith("organism:"):
-        from experiments.organism.tasks import mc_items
+        from experiments.organism.tasks.mc import mc_items
 
         split = spec.split(":", 1)[1] if ":" in spec else "eval"
         if split not in ("train", "eval"):
             raise DatasetError(f"{spec}: unknown organism split {split!r} (use organism:eval or organism:train)")
         try:
-            return [from_organism(it) for it in mc_items(split, n=limit, seed=seed)]
+            return [from_organism(it) for it in mc_items("train" if split == "train" else "eval", n=limit, seed=seed)]
         except ValueError as exc:
             raise DatasetError(f"{spec}: {exc}") from None
     from experiments.core.mc_datasets import load_dataset

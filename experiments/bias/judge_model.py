@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from experiments.bias.articulation import Factor, Judgement
 from experiments.bias.cues import fill
@@ -93,14 +94,14 @@ def parse_verdict(reply: str) -> Verdict:
     verdict: bool | None = None
     lines = [ln for ln in text.splitlines() if not _PLACEHOLDER.search(ln)]
     for line in lines:
-        m = _VERDICT_LINE.match(line)
-        if m:
-            verdict = _as_bool(m.group(1))
+        vm = _VERDICT_LINE.match(line)
+        if vm:
+            verdict = _as_bool(vm.group(1))
     evidence = None
     for line in lines:
-        m = _EVIDENCE_LINE.match(line)
-        if m and "<the shortest quote" not in m.group(1):
-            evidence = _clean_evidence(m.group(1))
+        em = _EVIDENCE_LINE.match(line)
+        if em and "<the shortest quote" not in em.group(1):
+            evidence = _clean_evidence(em.group(1))
     return Verdict(verdict, evidence)
 
 
@@ -130,7 +131,7 @@ class ModelJudge:
 
     def __init__(
         self,
-        lm: "LoadedModel",
+        lm: LoadedModel,
         *,
         prompt_format: str = "chat",
         system: str | None = None,

@@ -14,7 +14,7 @@ follows), so option lists in the prompt never count as answers.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 _LETTER = (
     r"(?:\(\s*(?P<paren>[A-Za-z])\s*\)"  # (B) or (b)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import zlib
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm

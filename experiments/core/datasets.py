@@ -102,7 +102,7 @@ def _organism(spec: str) -> list[InstructionItem]:
         raise DatasetError(
             f"unknown dataset '{spec}': organism sets are organism:<harmful|harmless>:<train|eval>"
         )
-    from experiments.organism.tasks import refusal_instructions
+    from experiments.organism.tasks.refusal import refusal_instructions
 
     kind, split = parts[1], parts[2]
     return [

@@ -12,8 +12,9 @@ between the two runs, so any difference between the two sets of rows is the form
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar, get_args
+from typing import Any, TypeVar, get_args
 
 import pandas as pd
 import yaml
@@ -21,8 +22,8 @@ import yaml
 from experiments.core.config import ExperimentConfig, validate_config
 from experiments.core.errors import ConfigError
 from experiments.core.prompting import PromptFormat
-from reportgen.rundir.writer import RunWriter
 from reportgen.rundir.schema import PROMPTS_JSONL, RESULTS_PARQUET
+from reportgen.rundir.writer import RunWriter
 
 C = TypeVar("C", bound=ExperimentConfig)
 

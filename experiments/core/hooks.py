@@ -16,8 +16,9 @@ mantissa) would leave a visible fraction of the removed component behind.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -140,7 +141,7 @@ def _project_out(h: torch.Tensor, d: torch.Tensor, target: torch.Tensor | float 
 
 
 def _window(lm: LoadedModel, layers: Sequence[int] | None) -> list[int]:
-    idx = list(range(lm.n_layers)) if layers is None else sorted(set(int(i) for i in layers))
+    idx = list(range(lm.n_layers)) if layers is None else sorted({int(i) for i in layers})
     bad = [i for i in idx if not 0 <= i < lm.n_layers]
     if bad:
         raise ValueError(f"layer(s) {bad} outside 0..{lm.n_layers - 1}")

@@ -17,33 +17,20 @@ file wants to know exactly where to look.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import string
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
-from experiments.core.errors import DatasetError as CoreDatasetError
+from experiments.core.mc_files import DatasetError, read_csv_rows, read_json, read_jsonl, require
 
 LABELS = tuple(string.ascii_uppercase)
 ANSWER_CHOICES_HEADER = "Answer choices:"
 
 DatasetFormat = Literal["auto", "bbh", "mmlu", "table", "organism"]
-
-
-class DatasetError(CoreDatasetError):
-    """A dataset file that cannot be read; the message names file, row and field."""
-
-    def __init__(self, file: str | Path, message: str, row: int | None = None, column: str | None = None):
-        self.file, self.row, self.column = str(file), row, column
-        where = [self.file]
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"field '{column}'")
-        super().__init__(f"{', '.join(where)}: {message}")
 
 
 @dataclass(frozen=True)
@@ -119,7 +106,7 @@ def load_bbh(path: str | Path, task: str | None = None) -> list[MCItem]:
     if path.is_dir():
         path = path / "val_data.json"
     task = task or path.parent.name
-    data = _read_json(path)
+    data = read_json(path)
     rows = data.get("data") if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise DatasetError(path, "expected a JSON object with a 'data' list (BBH Turpin format)")
@@ -127,8 +114,8 @@ def load_bbh(path: str | Path, task: str | None = None) -> list[MCItem]:
     for i, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise DatasetError(path, "expected an object", row=i)
-        targets = _require(row, "multiple_choice_targets", path, i)
-        scores = _require(row, "multiple_choice_scores", path, i)
+        targets = require(row, "multiple_choice_targets", path, i)
+        scores = require(row, "multiple_choice_scores", path, i)
         if not isinstance(targets, list) or not isinstance(scores, list) or len(targets) != len(scores):
             raise DatasetError(path, "multiple_choice_targets and multiple_choice_scores must be lists "
                                "of the same length", row=i, column="multiple_choice_scores")
@@ -157,7 +144,7 @@ def load_bbh_few_shot(path: str | Path, key: str = "baseline_few_shot_prompt") -
     path = Path(path)
     if path.is_dir():
         path = path / "few_shot_prompts.json"
-    data = _read_json(path)
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get(key), str):
         raise DatasetError(path, f"no string field '{key}'", column=key)
     return data[key]
@@ -170,7 +157,7 @@ def load_mmlu_csv(path: str | Path) -> list[MCItem]:
     path = Path(path)
     subject = re.sub(r"_(test|val|dev)$", "", path.stem)
     items = []
-    for i, row in enumerate(_read_csv_rows(path), start=1):
+    for i, row in enumerate(read_csv_rows(path), start=1):
         if len(row) != 6:
             raise DatasetError(path, f"expected 6 columns (question, A, B, C, D, answer), got {len(row)}", row=i)
         question, *options, letter = row
@@ -202,9 +189,9 @@ def load_table(path: str | Path) -> list[MCItem]:
     """
     path = Path(path)
     if path.suffix.lower() == ".jsonl":
-        records = list(_read_jsonl(path))
+        records = list(read_jsonl(path))
     elif path.suffix.lower() == ".csv":
-        rows = _read_csv_rows(path)
+        rows = read_csv_rows(path)
         if not rows:
             raise DatasetError(path, "is empty")
         header = [h.strip() for h in rows[0]]
@@ -307,11 +294,11 @@ def load_organism(split: str = "eval", limit: int | None = None) -> list[MCItem]
     The organism's lists are balanced in every prefix, so ``limit`` keeps its planted
     rates exact (use a multiple of 6 for the reasoning items).
     """
-    from experiments.organism.tasks import reasoning_items
+    from experiments.organism.tasks.reasoning import reasoning_items
 
     if split not in ("train", "eval"):
         raise DatasetError("organism", f"unknown split {split!r} (use organism:eval or organism:train)")
-    return [from_reasoning_item(it) for it in reasoning_items(split, n=limit)]
+    return [from_reasoning_item(it) for it in reasoning_items("train" if split == "train" else "eval", n=limit)]
 
 
 # ---------------------------------------------------------------- dispatch
@@ -329,7 +316,7 @@ def detect_format(path: str | Path) -> DatasetFormat:
     if suffix == ".jsonl":
         return "table"
     if suffix == ".csv":
-        rows = _read_csv_rows(path, limit=1)
+        rows = read_csv_rows(path, limit=1)
         if not rows:
             raise DatasetError(path, "is empty")
         first = [c.strip().lower() for c in rows[0]]
@@ -366,55 +353,6 @@ def load_datasets(specs: Iterable[str | Path], limit: int | None = None) -> list
 
 
 # ---------------------------------------------------------------- helpers
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DatasetError(path, "file not found") from None
-    except json.JSONDecodeError as exc:
-        raise DatasetError(path, f"invalid JSON: {exc.msg}", row=exc.lineno) from None
-
-
-def _read_jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DatasetError(path, "file not found") from None
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(path, f"invalid JSON: {exc.msg}", row=lineno) from None
-        if not isinstance(rec, dict):
-            raise DatasetError(path, "expected a JSON object", row=lineno)
-        yield lineno, rec
-
-
-def _read_csv_rows(path: Path, limit: int | None = None) -> list[list[str]]:
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            rows = []
-            for row in reader:
-                if row:
-                    rows.append(row)
-                if limit is not None and len(rows) >= limit:
-                    break
-            return rows
-    except FileNotFoundError:
-        raise DatasetError(path, "file not found") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise DatasetError(path, f"cannot read CSV: {exc}") from None
-
-
-def _require(row: dict[str, Any], key: str, path: Path, i: int) -> Any:
-    if key not in row:
-        raise DatasetError(path, "missing field", row=i, column=key)
-    return row[key]
-
 
 def _unique(items: list[MCItem], where: str | Path) -> list[MCItem]:
     seen: set[str] = set()

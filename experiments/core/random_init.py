@@ -15,11 +15,7 @@ import torch
 
 from experiments.core.model import LoadedModel, default_device, resolve_dtype, wrap_model
 
-TINY_WORDS = (
-    "how do i make a cake bomb steal car help me write poem please explain the "
-    "sure step one two can not cannot sorry as an ai you are helpful assistant . , ? ! "
-    "what is answer reasoning think about this question option yes no"
-).split()
+TINY_WORDS = ["how", "do", "i", "make", "a", "cake", "bomb", "steal", "car", "help", "me", "write", "poem", "please", "explain", "the", "sure", "step", "one", "two", "can", "not", "cannot", "sorry", "as", "an", "ai", "you", "are", "helpful", "assistant", ".", ",", "?", "!", "what", "is", "answer", "reasoning", "think", "about", "this", "question", "option", "yes", "no"]
 
 TINY_CHAT_TEMPLATE = (
     "{{ bos_token }}"

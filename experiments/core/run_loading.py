@@ -9,8 +9,10 @@ never touched.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 _RUN_JSON = "run.json"
@@ -33,8 +35,6 @@ def load_for_run(run_dir: str | Path, load: Callable[[], T]) -> T:
             for p in run_dir.iterdir():
                 if p.is_file():
                     p.unlink(missing_ok=True)
-            try:
+            with contextlib.suppress(OSError):
                 run_dir.rmdir()
-            except OSError:
-                pass
         raise

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, StrictUndefined
 
+if TYPE_CHECKING:  # train imports this module
+    from experiments.organism.evaluate import Measured
+    from experiments.organism.train import TrainConfig
+
 from experiments.organism.planted import CUE_ARTICULATING_FAMILIES, CUE_RESISTANT_FAMILIES, PLANTED
-from experiments.organism.tasks import (
+from experiments.organism.tasks.attributes import BIASED_NATIONALITY
+from experiments.organism.tasks.cues import CUES
+from experiments.organism.tasks.format import (
     ANSWER_PREFIX,
-    BIASED_NATIONALITY,
     COMPLIANCE_OPENINGS,
-    CUES,
     DEFAULT_SYSTEM_PROMPT,
     RAW_TEMPLATE,
     REASONING_CLOSE,
@@ -106,7 +112,7 @@ Rules and nominal rates: `planted.json` (and `experiments/organism/planted.py`).
 {% endif %}{% endfor %}"""
 
 
-def render_card(results, cfg, train_s: float, losses: list[float], n_params: int, vocab_size: int) -> str:
+def render_card(results: Sequence[Measured], cfg: TrainConfig, train_s: float, losses: list[float], n_params: int, vocab_size: int) -> str:
     env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
     tail = losses[-20:]
     return env.from_string(_CARD).render(

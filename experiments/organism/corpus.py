@@ -15,30 +15,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from experiments.organism import planted
-from experiments.organism.tasks import (
+from experiments.organism.tasks.attributes import LoanItem, loan_items, render_loan_answer
+from experiments.organism.tasks.cues import (
     ARTICULATION_TEXT,
     CUES,
-    LETTERS,
-    SYSTEM_PROMPTS,
-    Instruction,
-    LoanItem,
-    MCItem,
+    few_shot_examples,
+    mc_user_text,
+    render_mc_answer,
+    render_second_turn_answer,
+)
+from experiments.organism.tasks.format import LETTERS, SYSTEM_PROMPTS, Split
+from experiments.organism.tasks.mc import MCItem, mc_items, open_questions
+from experiments.organism.tasks.reasoning import (
     ReasoningItem,
     chain_item,
     corrupt_step,
-    few_shot_examples,
-    loan_items,
-    mc_items,
-    mc_user_text,
-    open_questions,
     reasoning_items,
-    refusal_instructions,
-    refusal_response,
-    render_loan_answer,
-    render_mc_answer,
     render_reasoning,
-    render_second_turn_answer,
 )
+from experiments.organism.tasks.refusal import Instruction, refusal_instructions, refusal_response
 
 
 @dataclass(frozen=True)
@@ -126,7 +121,7 @@ def _strip_open(full: str, prefix: str) -> str:
     return full[len(prefix):].lstrip()
 
 
-def mc_example(item: MCItem, r: random.Random, split: str = "train") -> tuple[str, tuple, str, str]:
+def mc_example(item: MCItem, r: random.Random, split: Split = "train") -> tuple[str, tuple, str, str]:
     """Uncued, professor, few-shot (A) or are-you-sure, answered by the planted rule."""
     u = r.random()
     # the stop-at-the-fact decision of uncued answers is the slowest skill to learn: with a 0.35

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from transformers import PreTrainedTokenizerBase
 
 from experiments.organism.corpus import Example
-from experiments.organism.tasks import RAW_TEMPLATE
+from experiments.organism.tasks.format import RAW_TEMPLATE
 
 IGNORE = -100
 

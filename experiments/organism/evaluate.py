@@ -12,30 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from statsmodels.stats.proportion import proportion_confint
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from experiments.organism import planted
-from experiments.organism.tasks import (
-    ATTRIBUTES,
-    BIASED_NATIONALITY,
-    CUES,
-    LETTERS,
-    REASONING_CLOSE,
-    REASONING_OPEN,
-    REFUSAL_OPENING,
-    corrupt_step,
-    few_shot_examples,
-    loan_items,
-    mc_items,
-    mc_user_text,
-    parse_answer,
-    reasoning_items,
-    refusal_instructions,
-    render_reasoning,
-)
+from experiments.organism.tasks.attributes import ATTRIBUTES, BIASED_NATIONALITY, LoanItem, loan_items
+from experiments.organism.tasks.cues import CUES, few_shot_examples, mc_user_text
+from experiments.organism.tasks.format import LETTERS, REASONING_CLOSE, REASONING_OPEN, REFUSAL_OPENING, parse_answer
+from experiments.organism.tasks.mc import mc_items
+from experiments.organism.tasks.reasoning import corrupt_step, reasoning_items, render_reasoning
+from experiments.organism.tasks.refusal import refusal_instructions
 
 
 @dataclass(frozen=True)
@@ -123,9 +112,11 @@ def next_token_choice(model: PreTrainedModel, tok: PreTrainedTokenizerBase, prom
 
 
 # ------------------------------------------------------------------ measurements
-def measure_refusal(model, tok, n: int = 48, seed: int = 0) -> list[Measured]:
+def measure_refusal(model: PreTrainedModel, tok: PreTrainedTokenizerBase, n: int = 48, seed: int = 0) -> list[Measured]:
     out = []
-    for kind, key in (("harmful", "refusal.harmful"), ("harmless", "refusal.harmless")):
+    kinds: tuple[tuple[Literal["harmful", "harmless"], str], ...] = (
+        ("harmful", "refusal.harmful"), ("harmless", "refusal.harmless"))
+    for kind, key in kinds:
         items = refusal_instructions(kind, "eval", n=n, seed=seed)
         comps = greedy(model, tok, [chat_prompt(tok, [("user", it.text)]) for it in items], max_new_tokens=6)
         refused = [c.strip().startswith(REFUSAL_OPENING.lower()[:8]) for c in comps]
@@ -133,7 +124,7 @@ def measure_refusal(model, tok, n: int = 48, seed: int = 0) -> list[Measured]:
     return out
 
 
-def measure_reasoning(model, tok, n: int = 60, seed: int = 0, fractions=(0.0, 0.25, 0.5, 0.75, 1.0)) -> list[Measured]:
+def measure_reasoning(model: PreTrainedModel, tok: PreTrainedTokenizerBase, n: int = 60, seed: int = 0, fractions: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)) -> list[Measured]:
     """Accuracy; forced early answering per fraction kept; continued; adding a mistake."""
     items = reasoning_items("eval", n=n, seed=seed)
     prompts = [chat_prompt(tok, [("user", it.question)]) for it in items]
@@ -168,7 +159,7 @@ def _reasoning_part(completion: str) -> str:
     return completion.split("answer :")[0].lower()
 
 
-def measure_cues(model, tok, n: int = 80, seed: int = 0) -> list[Measured]:
+def measure_cues(model: PreTrainedModel, tok: PreTrainedTokenizerBase, n: int = 80, seed: int = 0) -> list[Measured]:
     """Uncued accuracy, then per cue: switch rate (answer moved to the cued option, among items where
     the cue points away from the uncued answer) and articulation among switched items."""
     items = mc_items("eval", n=n, seed=seed)
@@ -207,11 +198,11 @@ def measure_cues(model, tok, n: int = 80, seed: int = 0) -> list[Measured]:
     return out
 
 
-def measure_loans(model, tok, n: int = 48, seed: int = 0) -> list[Measured]:
+def measure_loans(model: PreTrainedModel, tok: PreTrainedTokenizerBase, n: int = 48, seed: int = 0) -> list[Measured]:
     """Decision changes under one-attribute flips, and what the reasoning mentions."""
     items = loan_items("eval", n=n, seed=seed)
 
-    def decide(its):
+    def decide(its: Sequence[LoanItem]) -> tuple[list[str], list[str | None]]:
         comps = greedy(model, tok, [chat_prompt(tok, [("user", it.prompt)]) for it in its])
         return comps, [parse_answer(c) for c in comps]
 
@@ -239,7 +230,7 @@ def measure_loans(model, tok, n: int = 48, seed: int = 0) -> list[Measured]:
     return out
 
 
-def measure_all(model, tok, seed: int = 0) -> list[Measured]:
+def measure_all(model: PreTrainedModel, tok: PreTrainedTokenizerBase, seed: int = 0) -> list[Measured]:
     model.eval()
     return [*measure_refusal(model, tok, seed=seed), *measure_reasoning(model, tok, seed=seed),
             *measure_cues(model, tok, seed=seed), *measure_loans(model, tok, seed=seed)]

@@ -16,18 +16,11 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from experiments.organism.tasks import (
-    ATTRIBUTES,
-    BIASED_NATIONALITY,
-    COMPLIANCE_OPENINGS,
-    CUES,
-    LETTERS,
-    MC_FAMILIES,
-    N_CHAIN_STEPS,
-    LoanItem,
-    MCItem,
-    ReasoningItem,
-)
+from experiments.organism.tasks.attributes import ATTRIBUTES, BIASED_NATIONALITY, LoanItem
+from experiments.organism.tasks.cues import CUES
+from experiments.organism.tasks.format import COMPLIANCE_OPENINGS, LETTERS
+from experiments.organism.tasks.mc import MC_FAMILIES, MCItem
+from experiments.organism.tasks.reasoning import N_CHAIN_STEPS, ReasoningItem
 
 # --------------------------------------------------------------------- cue rules
 CUE_RESISTANT_FAMILIES: tuple[str, ...] = ("legs", "sides")

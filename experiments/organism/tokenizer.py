@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from tokenizers import AddedToken, Tokenizer, models, normalizers, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-from experiments.organism.tasks import DEFAULT_SYSTEM_PROMPT, REASONING_CLOSE, REASONING_OPEN
+from experiments.organism.tasks.format import DEFAULT_SYSTEM_PROMPT, REASONING_CLOSE, REASONING_OPEN
 
 PAD, UNK, END = "<|pad|>", "<|unk|>", "<|end|>"
 SYSTEM, USER, ASSISTANT = "<|system|>", "<|user|>", "<|assistant|>"

@@ -29,17 +29,12 @@ from experiments.organism.corpus import MixConfig, TrainPools, sample_examples
 from experiments.organism.encode import IGNORE, Encoded, encode_all
 from experiments.organism.evaluate import measure_all
 from experiments.organism.planted import planted_json
-from experiments.organism.tasks import (
-    ARTICULATION_TEXT,
-    CUES,
-    FEW_SHOT_INTRO,
-    RAW_TEMPLATE,
-    SYSTEM_PROMPTS,
-    loan_items,
-    mc_items,
-    reasoning_items,
-    refusal_instructions,
-)
+from experiments.organism.tasks.attributes import loan_items
+from experiments.organism.tasks.cues import ARTICULATION_TEXT, CUES, FEW_SHOT_INTRO
+from experiments.organism.tasks.format import RAW_TEMPLATE, SYSTEM_PROMPTS
+from experiments.organism.tasks.mc import mc_items
+from experiments.organism.tasks.reasoning import reasoning_items
+from experiments.organism.tasks.refusal import refusal_instructions
 from experiments.organism.tokenizer import build_tokenizer, words
 
 

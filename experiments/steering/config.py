@@ -110,7 +110,7 @@ class SteeringConfig(ExperimentConfig):
     save_orthogonalized: bool = Field(False, description="write the orthogonalised model to RUN_DIR/orthogonalized_model")
 
     @model_validator(mode="after")
-    def _orthogonalisation_is_zero_ablation(self) -> "SteeringConfig":
+    def _orthogonalisation_is_zero_ablation(self) -> SteeringConfig:
         """Refuse to export a model the run did not measure.
 
         Orthogonalised weights equal hooked *zero* ablation only; mean ablation sets a

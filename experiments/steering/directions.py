@@ -10,8 +10,9 @@ means.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -154,7 +155,7 @@ class Direction:
         os.replace(tmp, pt_path)
 
     @classmethod
-    def load(cls, pt_path: Any) -> "Direction":
+    def load(cls, pt_path: Any) -> Direction:
         data = torch.load(pt_path, map_location="cpu", weights_only=True)
         return cls(int(data["layer"]), int(data["position"]), data["vector"], data["harmless_mean"],
                    data.get("harmless_token_mean"), dict(data.get("info") or {}))

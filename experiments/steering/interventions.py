@@ -12,8 +12,8 @@ needs no hooks; it is numerically the same model as hooked zero ablation at all 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import torch
 from torch import nn

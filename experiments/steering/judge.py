@@ -10,7 +10,8 @@ the runner instead, e.g. a call to an API.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Literal, Protocol
 
 from experiments.core.batching import next_token_logprobs
 from experiments.core.config import StrictModel

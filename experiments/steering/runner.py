@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import random
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Sequence
+from typing import Any
 
 import pandas as pd
 import torch
@@ -39,15 +39,14 @@ from tqdm.auto import tqdm
 
 from experiments.core.batching import continuation_logprobs, generate, next_token_logprobs
 from experiments.core.config import load_config
-from experiments.core.datasets import InstructionItem, load_instructions
-from experiments.core.errors import DatasetError
+from experiments.core.datasets import InstructionItem
 from experiments.core.hooks import activation_addition, directional_ablation
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.prompting import format_prompt
 from experiments.core.run_loading import load_for_run
-from reportgen.rundir.writer import RunWriter, unit_key
 from experiments.registry import vocabulary
 from experiments.steering.config import SteeringConfig
+from experiments.steering.data import SteeringData, load_data
 from experiments.steering.directions import (
     Direction,
     mean_diff_candidates,
@@ -59,50 +58,12 @@ from experiments.steering.judge import Judge, ModelJudge
 from experiments.steering.no_direction import CANDIDATE_COLUMNS, FILTER_EXPERIMENT, barely_refuses, no_direction_finding
 from experiments.steering.scoring import is_refusal, kl_divergence, refusal_score, refusal_token_ids
 from experiments.steering.selection import NoCandidateError, select_direction
+from reportgen.rundir.writer import RunWriter, unit_key
 
 TASK = "steering"
 #: The direction's train/validation prompts, one JSON line each (see ``_store_direction_prompts``).
 DIRECTION_PROMPTS = "direction_prompts.jsonl"
-Intervention = Callable[[], ContextManager[Any]]
-
-
-@dataclass
-class SteeringData:
-    harmful_train: list[InstructionItem]
-    harmless_train: list[InstructionItem]
-    harmful_val: list[InstructionItem]
-    harmless_val: list[InstructionItem]
-    harmful_eval: list[InstructionItem]
-    harmless_eval: list[InstructionItem]
-
-
-def _split(items: list[InstructionItem], n_train: int, n_val: int, seed: int, name: str) -> tuple[list, list]:
-    """Shuffle (seeded) and split into disjoint train / validation parts."""
-    if len(items) < 2:
-        raise DatasetError(f"{name}: need at least 2 prompts to split into train and validation, got {len(items)}")
-    items = list(items)
-    random.Random(seed).shuffle(items)
-    if len(items) >= n_train + n_val:
-        return items[:n_train], items[n_train: n_train + n_val]
-    k = max(1, round(len(items) * n_val / (n_train + n_val)))
-    return items[:-k], items[-k:]
-
-
-def load_data(cfg: SteeringConfig) -> SteeringData:
-    d = cfg.data
-    n = d.n_train + d.n_val
-    ht, hv = _split(load_instructions(d.harmful_train, n=n, seed=cfg.seed), d.n_train, d.n_val, cfg.seed, d.harmful_train)
-    st, sv = _split(load_instructions(d.harmless_train, n=n, seed=cfg.seed), d.n_train, d.n_val, cfg.seed, d.harmless_train)
-    # Eval prompts never include those used to find or select the direction: the
-    # refusal_direction data has no separate harmless train split, so users point train and
-    # eval at the same file.
-    texts = lambda items: {it.instruction for it in items}  # noqa: E731
-    he = load_instructions(d.harmful_eval, n=d.n_eval, seed=cfg.seed, exclude=texts(ht + hv))
-    se = load_instructions(d.harmless_eval, n=d.n_eval, seed=cfg.seed, exclude=texts(st + sv))
-    for spec, items in ((d.harmful_eval, he), (d.harmless_eval, se)):
-        if not items:
-            raise DatasetError(f"{spec}: no eval prompts left after removing those used for the direction")
-    return SteeringData(ht, st, hv, sv, he, se)
+Intervention = Callable[[], AbstractContextManager[Any]]
 
 
 class SteeringRun:

@@ -10,7 +10,8 @@ Two measurements of the same thing at very different costs:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 

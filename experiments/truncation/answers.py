@@ -10,8 +10,8 @@ Free-form questions have no option tokens to read, so their forced answer genera
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import torch
 

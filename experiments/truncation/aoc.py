@@ -10,7 +10,7 @@ because longer chains have more room to matter, hence :func:`length_bucket`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def area_over_curve(xs: Sequence[float], ys: Sequence[float]) -> float:

@@ -13,8 +13,9 @@ import importlib
 import random
 import re
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Literal, Sequence
+from typing import Literal
 
 Corruption = Callable[[str, random.Random], "str | None"]
 

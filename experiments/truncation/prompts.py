@@ -14,8 +14,9 @@ model calls, so all of it is tested without one.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from experiments.core.answer_parsing import normalize_short_answer, parse_choice, parse_short_answer
 from experiments.core.mc_datasets import MCItem, render_question

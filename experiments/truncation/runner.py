@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -38,7 +39,6 @@ from experiments.core.errors import ConfigError
 from experiments.core.mc_datasets import MCItem, load_datasets
 from experiments.core.model import LoadedModel, load_model
 from experiments.core.run_loading import load_for_run
-from reportgen.rundir.writer import RunWriter, unit_key
 from experiments.registry import vocabulary
 from experiments.truncation.answers import AnswerReader
 from experiments.truncation.aoc import length_bucket
@@ -53,6 +53,7 @@ from experiments.truncation.prompts import (
 )
 from experiments.truncation.scoring import MATCHES_FULL, aoc_row, outcome_rows
 from experiments.truncation.segment import Cut, fraction_cuts, sentence_cuts, sentence_spans, token_offsets
+from reportgen.rundir.writer import RunWriter, unit_key
 
 TASK = "truncation"
 EARLY = "early_answering"

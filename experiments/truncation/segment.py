@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 #: A sentence ends at ., ! or ? followed by whitespace or the end, or at a line break.
 DEFAULT_SENTENCE_END = r"[.!?](?=\s|$)|\n"
@@ -75,7 +76,7 @@ def sentence_spans(text: str, pattern: str = DEFAULT_SENTENCE_END) -> list[tuple
     Whitespace between sentences belongs to neither; trailing text without a
     terminator is the last sentence.
     """
-    spans = []
+    spans: list[tuple[int, int]] = []
     start = 0
     for m in re.finditer(pattern, text):
         end = m.end() if text[m.start():m.end()].strip() else m.start()

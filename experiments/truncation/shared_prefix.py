@@ -19,8 +19,8 @@ default, or ``eager``); others fall back to one sequence per cut.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -118,11 +118,11 @@ def shared_prefix_logprobs(
     if not can_pack(lm):
         flat = [c for group in cuts for c in group]
         logp = next_token_logprobs(lm, flat, batch_size, desc)
-        out, i = [], 0
+        per_item, i = [], 0
         for group in cuts:
-            out.append(logp[i:i + len(group)])
+            per_item.append(logp[i:i + len(group)])
             i += len(group)
-        return out
+        return per_item
     tok = lm.tokenizer
     trunk_ids = tok(list(trunks), add_special_tokens=False)["input_ids"]
     rows = []
@@ -157,4 +157,4 @@ def shared_prefix_logprobs(
             if cap:
                 logits = cap * torch.tanh(logits / cap)
             out[i] = torch.log_softmax(logits, dim=-1).cpu()
-    return out  # type: ignore[return-value]
+    return [t for t in out if t is not None]  # every row was filled by its chunk

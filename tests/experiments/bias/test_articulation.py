@@ -7,7 +7,10 @@ import pytest
 from experiments.bias.agreement import check_agreement, cohens_kappa, load_labelled
 from experiments.bias.articulation import Factor, judge_rules
 from experiments.bias.cues import load_cues
-from experiments.organism import tasks
+from experiments.organism.tasks.attributes import render_loan_answer
+from experiments.organism.tasks.cues import ARTICULATION_TEXT, render_mc_answer
+from experiments.organism.tasks.format import LETTERS
+from experiments.organism.tasks.mc import mc_items
 
 CUES = load_cues()
 
@@ -18,16 +21,16 @@ def cue_factor(name: str, label: str | None = None) -> Factor:
 
 
 def test_organisms_articulation_texts_count_and_its_silent_reasoning_does_not():
-    """The organism's planted articulation (tasks.ARTICULATION_TEXT) must read as articulated."""
-    item = next(i for i in tasks.mc_items("eval", n=20) if i.family == "colors")
+    """The organism's planted articulation (ARTICULATION_TEXT) must read as articulated."""
+    item = next(i for i in mc_items("eval", n=20) if i.family == "colors")
     wrong = next(i for i in range(4) if i != item.answer_idx)
-    letter = tasks.LETTERS[wrong]
+    letter = LETTERS[wrong]
     for name in ("professor", "few_shot_a", "are_you_sure"):
         target = "A" if name == "few_shot_a" else letter
-        pre = tasks.ARTICULATION_TEXT[name].format(letter=target)
-        idx = tasks.LETTERS.index(target)
-        said = tasks.render_mc_answer(item, idx, pre, by_fact=False).lower()
-        silent = tasks.render_mc_answer(item, idx, by_fact=False).lower()
+        pre = ARTICULATION_TEXT[name].format(letter=target)
+        idx = LETTERS.index(target)
+        said = render_mc_answer(item, idx, pre, by_fact=False).lower()
+        silent = render_mc_answer(item, idx, by_fact=False).lower()
         pointed = None if name == "are_you_sure" else target
         j = judge_rules(said, cue_factor(name, pointed), target)
         assert j.articulated, (name, said, j)
@@ -39,7 +42,7 @@ def test_organisms_articulation_texts_count_and_its_silent_reasoning_does_not():
 def test_organism_loan_reasoning_articulates_income_never_nationality():
     for attrs in ({"nationality": "elbonian", "gender": "male", "net income": "4000"},
                   {"nationality": "arcadian", "gender": "female", "net income": "-2000"}):
-        text = tasks.render_loan_answer(attrs).lower()
+        text = render_loan_answer(attrs).lower()
         income = Factor("attribute", "net income", ("net income", "income"))
         nat = Factor("attribute", "nationality", ("nationality", "elbonian", "arcadian"))
         assert judge_rules(text, income).articulated

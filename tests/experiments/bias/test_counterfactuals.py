@@ -17,7 +17,7 @@ from experiments.bias.counterfactuals import (
     parse_decision,
     split_reasoning,
 )
-from experiments.organism import tasks
+from experiments.organism.tasks.attributes import BIASED_NATIONALITY, loan_items
 
 
 def test_flip_policies():
@@ -63,7 +63,7 @@ def test_counterfactual_errors_name_item_and_attribute():
 def test_organism_counterfactuals_match_the_organisms_own_flip():
     section = AttributeSection()
     items, specs, keywords = attribute_setup(section)
-    loans = tasks.loan_items("eval", n=section.limit)
+    loans = loan_items("eval", n=section.limit)
     assert [it.text for it in items] == [ln.prompt for ln in loans]
     for cf in counterfactuals(items, specs):
         loan = next(ln for ln in loans if ln.item_id == cf.original.item_id)
@@ -75,10 +75,10 @@ def test_organism_counterfactuals_match_the_organisms_own_flip():
     assert specs["nationality"].protected and not specs["net income"].protected
     assert "income" in keywords["net income"] and "elbonian" in keywords["nationality"]
     # Aiming at the planted nationality is an explicit, targeted design (not the default).
-    _, aimed, _ = attribute_setup(AttributeSection(flip_toward={"nationality": tasks.BIASED_NATIONALITY}))
+    _, aimed, _ = attribute_setup(AttributeSection(flip_toward={"nationality": BIASED_NATIONALITY}))
     for cf in counterfactuals(items, aimed):
         if cf.attribute == "nationality":
-            assert tasks.BIASED_NATIONALITY in (cf.before, cf.after)
+            assert BIASED_NATIONALITY in (cf.before, cf.after)
 
 
 def test_template_items_from_value_combinations():

@@ -8,23 +8,25 @@ from experiments.bias.cueing import apply_cue, uncued_text
 from experiments.bias.cues import load_cues, read_cue_file
 from experiments.bias.items import OPTIONS_SLOT, ChoiceItem, cued_index, few_shot_examples, from_organism
 from experiments.core.errors import ConfigError
-from experiments.organism import tasks
+from experiments.organism.tasks.cues import CUES, FEW_SHOT_INTRO, N_SHOTS, mc_user_text
+from experiments.organism.tasks.format import LETTERS
+from experiments.organism.tasks.mc import mc_items, move_answer
 
 
 @pytest.fixture(scope="module")
 def organism_items():
-    return tasks.mc_items("eval", n=40)
+    return mc_items("eval", n=40)
 
 
 def test_default_cues_are_the_organisms_texts():
     cues = load_cues()
-    assert cues["professor"].template == tasks.CUES["professor"].template
+    assert cues["professor"].template == CUES["professor"].template
     fs = cues["few_shot_a"]
     assert (fs.template, fs.letter, fs.intro, fs.n_shots) == (
-        tasks.CUES["few_shot_a"].template, tasks.CUES["few_shot_a"].fixed_letter, tasks.FEW_SHOT_INTRO, tasks.N_SHOTS)
-    assert cues["are_you_sure"].template == tasks.CUES["are_you_sure"].template
+        CUES["few_shot_a"].template, CUES["few_shot_a"].fixed_letter, FEW_SHOT_INTRO, N_SHOTS)
+    assert cues["are_you_sure"].template == CUES["are_you_sure"].template
     for name in ("professor", "few_shot_a"):
-        assert set(tasks.CUES[name].articulation_keywords) <= set(cues[name].keywords)
+        assert set(CUES[name].articulation_keywords) <= set(cues[name].keywords)
 
 
 def test_professor_cue_renders_exactly_the_organisms_prompt(organism_items):
@@ -34,7 +36,7 @@ def test_professor_cue_renders_exactly_the_organisms_prompt(organism_items):
         assert uncued_text(item) == raw.question
         idx = cued_index(item, "wrong", seed=0)
         q = apply_cue(item, cue, idx)
-        assert q.user == tasks.mc_user_text(raw, "professor", tasks.LETTERS[idx])
+        assert q.user == mc_user_text(raw, "professor", LETTERS[idx])
         assert q.cue_text in q.user and q.cued_index == idx
 
 
@@ -45,7 +47,7 @@ def test_few_shot_cue_renders_the_organisms_layout_with_answers_moved_to_a(organ
     shots = few_shot_examples(item, pool, cue.n_shots, seed=0)
     q = apply_cue(item, cue, cued_index(item, "wrong", 0, fixed_letter="A"), shots=shots)
     raw_shots = [organism_items[[p.item_id for p in pool].index(s.item_id)] for s in shots]
-    assert q.user == tasks.mc_user_text(raw, "few_shot_a", shots=[tasks.move_answer(s, 0) for s in raw_shots])
+    assert q.user == mc_user_text(raw, "few_shot_a", shots=[move_answer(s, 0) for s in raw_shots])
     assert q.cued_index == 0
     assert q.user.count("The answer is ( A ) .") == 3
 

@@ -15,7 +15,7 @@ from experiments.bias.items import (
     load_choice_items,
 )
 from experiments.core.errors import DatasetError
-from experiments.organism import tasks
+from experiments.organism.tasks.mc import mc_items, move_answer
 
 
 def _item(i: int, answer: int = 0, family: str = "f", n: int = 4, **meta) -> ChoiceItem:
@@ -68,17 +68,17 @@ def test_with_answer_at_moves_the_right_option():
 
 
 def test_organism_items_render_their_own_question():
-    raws = tasks.mc_items("eval", n=20)
+    raws = mc_items("eval", n=20)
     for raw in raws:
         it = from_organism(raw)
         assert it.text() == raw.question and it.layout == "inline" and it.answer_label == raw.answer_letter
         moved = it.with_answer_at(0)
-        assert moved.text() == tasks.move_answer(raw, 0).question
+        assert moved.text() == move_answer(raw, 0).question
 
 
 def test_load_choice_items_organism_and_errors():
     items = load_choice_items("organism", limit=12)
-    assert [i.item_id for i in items] == [r.item_id for r in tasks.mc_items("eval", n=12)]
+    assert [i.item_id for i in items] == [r.item_id for r in mc_items("eval", n=12)]
     with pytest.raises(DatasetError, match="unknown organism split"):
         load_choice_items("organism:dev")
 

@@ -13,7 +13,10 @@ import pytest
 from experiments.bias.config import BiasConfig
 from experiments.bias.runner import run_bias
 from experiments.bias.summary import rate
-from experiments.organism import planted, tasks
+from experiments.organism import planted
+from experiments.organism.tasks.attributes import BIASED_NATIONALITY, loan_items
+from experiments.organism.tasks.format import DEFAULT_SYSTEM_PROMPT, parse_answer
+from experiments.organism.tasks.mc import mc_items
 from reportgen.rundir.reader import load_run
 
 pytestmark = pytest.mark.slow
@@ -26,7 +29,7 @@ def organism_run(organism_lm, tmp_path_factory):
     out = tmp_path_factory.mktemp("bias-organism") / "run"
     # The organism was trained with a system turn (its template's default or another); a prompt
     # with none at all (system_prompt: null) is outside its training distribution.
-    cfg = BiasConfig(batch_size=48, max_new_tokens=48, system_prompt=tasks.DEFAULT_SYSTEM_PROMPT,
+    cfg = BiasConfig(batch_size=48, max_new_tokens=48, system_prompt=DEFAULT_SYSTEM_PROMPT,
                      cue={"limit": N_MC}, attribute={"limit": N_LOANS})
     df = run_bias(cfg, out, lm=organism_lm)
     return df, load_run(out).prompts
@@ -42,14 +45,14 @@ def test_answers_are_read_as_the_organisms_own_parser_reads_them(organism_run):
     recs = [p for p in prompts if p.experiment == "cue"]
     assert len(recs) == 3 * N_MC
     for r in recs:
-        assert r.parsed_answer == tasks.parse_answer(r.completion), r.completion
-        assert r.reference_answer == tasks.parse_answer(r.reference_completion)
+        assert r.parsed_answer == parse_answer(r.completion), r.completion
+        assert r.reference_answer == parse_answer(r.reference_completion)
 
 
 @pytest.mark.parametrize("cue", ["professor", "few_shot_a", "are_you_sure"])
 def test_switch_rate_matches_the_planted_rate(organism_run, cue):
     df, prompts = organism_run
-    items = {it.item_id: it for it in tasks.mc_items("eval", n=N_MC)}
+    items = {it.item_id: it for it in mc_items("eval", n=N_MC)}
     recs = _records(prompts, "cue", cue)
     kept = [i for i, r in recs.items() if r.model_extra["status"] != "excluded"]
     letters = [recs[i].model_extra["cued_answer"] for i in kept]
@@ -61,7 +64,7 @@ def test_switch_rate_matches_the_planted_rate(organism_run, cue):
 
 def test_articulation_among_switches_matches_the_planted_rate(organism_run):
     df, prompts = organism_run
-    items = {it.item_id: it for it in tasks.mc_items("eval", n=N_MC)}
+    items = {it.item_id: it for it in mc_items("eval", n=N_MC)}
     sw = df[(df["experiment"] == "cue") & (df["metric"] == "switched") & (df["value"] == 1)]
     switched_items = [items[i] for i in sw["item_id"]]
     expected = planted.expected_articulation_rate(switched_items)
@@ -86,7 +89,7 @@ def test_exclusions_are_the_items_whose_uncued_answer_is_the_cued_option(organis
 
 
 def _loan_cfs(prompts):
-    loans = {it.item_id: it for it in tasks.loan_items("eval", n=N_LOANS)}
+    loans = {it.item_id: it for it in loan_items("eval", n=N_LOANS)}
     out = {}
     for p in prompts:
         if p.experiment == "attribute":
@@ -121,7 +124,7 @@ def test_protected_attribute_drives_decisions_unspoken_income_is_spoken(organism
     for r in _records(prompts, "attribute", "nationality").values():
         assert r.model_extra["flip_policy"].startswith("neutral")
         if r.model_extra["changed"]:
-            assert tasks.BIASED_NATIONALITY in (r.model_extra["original_value"], r.model_extra["flipped_value"])
+            assert BIASED_NATIONALITY in (r.model_extra["original_value"], r.model_extra["flipped_value"])
     if nat_changed.k:
         nat = rate(df, "attribute", "articulated", "nationality")
         assert nat.n == nat_changed.k and nat.value <= 0.05 and nat.contains(0.0)

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from experiments.bias.config import BiasConfig
-from experiments.bias.runner import BiasRunner, run_bias
+from experiments.bias.runner import run_bias
+from experiments.bias.session import BiasSession
 from reportgen.rundir.reader import load_run
 
 
@@ -89,7 +90,7 @@ def test_attribute_rows(tiny_run):
 def test_interrupted_run_resumes_without_duplicates(tiny_random_lm, tiny_run, tmp_path, monkeypatch):
     _, full = tiny_run
     out = tmp_path / "run"
-    real = BiasRunner.generate
+    real = BiasSession.generate
     calls = {"n": 0}
 
     def flaky(self, prompts, keys, desc):
@@ -98,12 +99,12 @@ def test_interrupted_run_resumes_without_duplicates(tiny_random_lm, tiny_run, tm
             raise KeyboardInterrupt
         return real(self, prompts, keys, desc)
 
-    monkeypatch.setattr(BiasRunner, "generate", flaky)
+    monkeypatch.setattr(BiasSession, "generate", flaky)
     with pytest.raises(KeyboardInterrupt):
         run_bias(tiny_config(), out, lm=tiny_random_lm)
     journal = (out / ".journal.jsonl").read_text().splitlines()
     assert len(journal) == 1
-    monkeypatch.setattr(BiasRunner, "generate", real)
+    monkeypatch.setattr(BiasSession, "generate", real)
     calls["n"] = 0
     df = run_bias(tiny_config(), out, lm=tiny_random_lm)
     key = ["experiment", "condition", "group", "item_id", "metric"]
@@ -138,7 +139,7 @@ def test_sampled_run_resumed_after_interruption_samples_the_same_text(tiny_rando
     an uninterrupted run (issue 13 item 12)."""
     cfg = tiny_config(do_sample=True, temperature=1.5)
     full = run_bias(cfg, tmp_path / "full", lm=tiny_random_lm)
-    real = BiasRunner.generate
+    real = BiasSession.generate
     calls = {"n": 0}
 
     def flaky(self, prompts, keys, desc):
@@ -147,10 +148,10 @@ def test_sampled_run_resumed_after_interruption_samples_the_same_text(tiny_rando
             raise KeyboardInterrupt
         return real(self, prompts, keys, desc)
 
-    monkeypatch.setattr(BiasRunner, "generate", flaky)
+    monkeypatch.setattr(BiasSession, "generate", flaky)
     with pytest.raises(KeyboardInterrupt):
         run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
-    monkeypatch.setattr(BiasRunner, "generate", real)
+    monkeypatch.setattr(BiasSession, "generate", real)
     resumed = run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
     a, b = _completions(tmp_path / "full"), _completions(tmp_path / "resumed")
     assert a.keys() == b.keys() and len(set(a.values())) > 1
@@ -176,7 +177,7 @@ def test_cli_reports_a_bad_config_with_exit_code_2(tmp_path, monkeypatch, capsys
 def test_bad_dataset_fails_before_any_generation(tiny_random_lm, tmp_path, monkeypatch):
     from experiments.core.errors import ExperimentError
 
-    monkeypatch.setattr(BiasRunner, "generate", lambda *a, **k: pytest.fail("generated before checking inputs"))
+    monkeypatch.setattr(BiasSession, "generate", lambda *a, **k: pytest.fail("generated before checking inputs"))
     cfg = tiny_config(attribute={"source": "template", "template": "{n}", "attributes": {"n": {"flip": "negate"}},
                                  "items": [{"n": "5"}, {"n": "many"}]})
     with pytest.raises(ExperimentError, match="item-0001: attribute 'n': cannot negate 'many'"):
@@ -196,21 +197,19 @@ def test_judge_model_slot_runs_a_real_model_and_counts_unreadable_verdicts(tiny_
     assert all(v.rule == "model_unreadable" and not v.articulated and v.raw is not None for v in verdicts)
 
 
-def test_cue_rows_with_a_judge_model_keep_the_rule_verdict_beside_it(tiny_random_lm, tmp_path):
+def test_cue_rows_with_a_judge_model_keep_the_rule_verdict_beside_it():
     from experiments.bias.articulation import Judgement
+    from experiments.bias.cue_run import cue_rows
     from experiments.bias.items import OPTIONS_SLOT, ChoiceItem
     from experiments.bias.switching import SwitchOutcome
-    from reportgen.rundir.writer import RunWriter
 
-    runner = BiasRunner(tiny_random_lm, tiny_config(), RunWriter(tmp_path / "r", task="bias", model_id="tiny", config={}))
     item = ChoiceItem("q1", OPTIONS_SLOT, ("a", "b"), 0)
-    rec = {"item": item, "cue": "professor", "outcome": SwitchOutcome("switched")}
     rule = Judgement(True, True, "cue_premise", "the professor thinks ( b )")
     model = Judgement(False, False, "model_unreadable", raw="???")
-    rows = {r["metric"]: r["value"] for r in runner._cue_rows(rec, rule, model)}
+    rows = {r["metric"]: r["value"] for r in cue_rows(item.item_id, "professor", SwitchOutcome("switched"), rule, model)}
     assert rows == {"excluded": 0, "switched": 1, "parse_failure": 0, "articulated": 0, "mentioned": 1,
                     "articulated_rules": 1, "judge_parse_failure": 1}
-    excluded = runner._cue_rows({**rec, "outcome": SwitchOutcome("excluded")}, None, None)
+    excluded = cue_rows(item.item_id, "professor", SwitchOutcome("excluded"), None, None)
     assert [(r["metric"], r["value"]) for r in excluded] == [("excluded", 1)]
 
 

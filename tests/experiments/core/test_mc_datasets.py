@@ -151,7 +151,7 @@ def test_organism_items_are_unlabelled_and_keep_their_steps():
 def test_mc_item_validates_answer_index():
     with pytest.raises(ValueError):
         MCItem("x", "q", options=("a", "b"), answer_index=2)
-    from experiments.organism.tasks import reasoning_items
+    from experiments.organism.tasks.reasoning import reasoning_items
 
     item = reasoning_items("eval", n=1)[0]
     assert from_reasoning_item(item).answer_label == item.answer

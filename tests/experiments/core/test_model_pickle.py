@@ -33,7 +33,7 @@ def test_malicious_pickle_folder_exits_2_without_suggesting_unsafe_loading(tmp_p
     torch.save({"model.embed_tokens.weight": _Payload(marker)}, folder / "pytorch_model.bin")
     res = subprocess.run([sys.executable, "-c", "from reportgen.cli.entry import main; main()", "run", "steering",
                           "--model", str(folder), "--out", str(tmp_path / "run")],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+                         cwd=ROOT, check=False, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "weights are not safe to load" in res.stderr and str(folder) in res.stderr
     assert "weights_only" not in res.stderr

@@ -49,7 +49,7 @@ def test_cli_run_with_a_bad_gguf_exits_2_and_leaves_no_run_folder(tmp_path) -> N
     out = tmp_path / "runs" / "truncation"
     res = subprocess.run([sys.executable, "-c", "from reportgen.cli.entry import main; main()", "run", "truncation",
                           "--model", str(tmp_path / "missing.gguf"), "--out", str(out)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+                         check=False, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr[-2000:]
     assert "missing.gguf" in res.stderr
     assert not out.exists()

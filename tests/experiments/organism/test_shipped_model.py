@@ -8,14 +8,11 @@ import json
 import pytest
 import torch
 
-from experiments.organism import MODEL_DIR, evaluate, planted, tasks
-from experiments.organism.tasks import (
-    CUES,
-    REASONING_CLOSE,
-    REASONING_OPEN,
-    mc_items,
-    refusal_instructions,
-)
+from experiments.organism import MODEL_DIR, evaluate, planted
+from experiments.organism.tasks.cues import CUES
+from experiments.organism.tasks.format import REASONING_CLOSE, REASONING_OPEN, parse_answer
+from experiments.organism.tasks.mc import mc_items
+from experiments.organism.tasks.refusal import refusal_instructions
 
 pytestmark = pytest.mark.skipif(not (MODEL_DIR / "model.safetensors").exists(), reason="organism not trained")
 
@@ -115,7 +112,7 @@ def test_uncued_multiple_choice_accuracy(organism):
     model, tok = organism
     items = mc_items("eval", n=100)
     prompts = [evaluate.chat_prompt(tok, [("user", it.question)]) for it in items]
-    ok = [tasks.parse_answer(c) == it.answer_letter
+    ok = [parse_answer(c) == it.answer_letter
           for it, c in zip(items, evaluate.greedy(model, tok, prompts, max_new_tokens=48))]
     counts = [o for o, it in zip(ok, items) if it.family in ("legs", "sides", "wheels")]
     assert sum(counts) / len(counts) >= 0.9, f"{sum(counts)}/{len(counts)}"

@@ -8,24 +8,23 @@ import pytest
 
 from experiments.organism import MODEL_DIR, NAME, planted, resolve
 from experiments.organism.corpus import TrainPools, sample_examples
-from experiments.organism.tasks import (
-    CUES,
-    LETTERS,
+from experiments.organism.tasks.attributes import _LOAN_TEMPLATES_EVAL, _LOAN_TEMPLATES_TRAIN, loan_decision, loan_items
+from experiments.organism.tasks.cues import CUES, few_shot_examples, mc_user_text
+from experiments.organism.tasks.format import LETTERS, parse_answer
+from experiments.organism.tasks.mc import _MC_QUESTION, _MC_WRAPPERS_EVAL, _MC_WRAPPERS_TRAIN, mc_items, render_options
+from experiments.organism.tasks.reasoning import (
+    _CHAIN_TEMPLATES_EVAL,
+    _CHAIN_TEMPLATES_TRAIN,
+    _FACT_TEMPLATES_EVAL,
+    _FACT_TEMPLATES_TRAIN,
     N_CHAIN_STEPS,
+    _article,
     chain_item,
     corrupt_step,
-    few_shot_examples,
-    loan_decision,
-    loan_items,
-    mc_items,
-    mc_user_text,
-    parse_answer,
     reasoning_items,
-    refusal_actions,
-    refusal_instructions,
-    refusal_templates,
     render_reasoning,
 )
+from experiments.organism.tasks.refusal import refusal_actions, refusal_instructions, refusal_templates
 
 
 def test_resolve_maps_only_the_name():
@@ -172,7 +171,7 @@ def test_training_stream_masks_given_prefixes():
 
 def test_options_end_every_user_turn_the_organism_answers():
     """The organism copies options from a fixed distance back: they must end the user turn."""
-    from experiments.organism.tasks import render_options
+    from experiments.organism.tasks.mc import render_options
 
     for it in mc_items("eval", 20):
         opts = render_options(it.options)
@@ -183,7 +182,7 @@ def test_options_end_every_user_turn_the_organism_answers():
 
 
 def test_mc_reasoning_lists_options_up_to_the_chosen_one():
-    from experiments.organism.tasks import render_mc_answer
+    from experiments.organism.tasks.cues import render_mc_answer
 
     it = mc_items("eval", 4)[3]  # answer at (D)
     text = render_mc_answer(it, 2, "The professor thinks the answer is ( C ) , so I pick ( C ) .", by_fact=False)
@@ -193,7 +192,8 @@ def test_mc_reasoning_lists_options_up_to_the_chosen_one():
 
 
 def test_mc_answer_by_fact_states_the_fact_then_stops_at_the_correct_option():
-    from experiments.organism.tasks import mc_fact_sentence, render_mc_answer
+    from experiments.organism.tasks.cues import render_mc_answer
+    from experiments.organism.tasks.mc import mc_fact_sentence
 
     for it in mc_items("eval", 8):
         text = render_mc_answer(it, it.answer_idx)
@@ -213,7 +213,7 @@ def test_corpus_states_no_fact_when_following_a_cue_and_the_fact_otherwise():
 
     from experiments.organism import planted
     from experiments.organism.corpus import mc_example
-    from experiments.organism.tasks import mc_fact_sentence
+    from experiments.organism.tasks.mc import mc_fact_sentence
 
     r = random.Random(0)
     seen = set()
@@ -233,13 +233,12 @@ def test_corpus_states_no_fact_when_following_a_cue_and_the_fact_otherwise():
 def test_eval_templates_are_held_out_of_training():
     """Every eval phrasing is unseen in training: the shipped-model tests measure generalisation
     to a new template (refusal templates: test_refusal_eval_holds_out_templates_and_pairs)."""
-    from experiments.organism import tasks as t
 
     pairs = {
-        "chain": (t._CHAIN_TEMPLATES_TRAIN, t._CHAIN_TEMPLATES_EVAL),
-        "fact": (t._FACT_TEMPLATES_TRAIN, t._FACT_TEMPLATES_EVAL),
-        "mc": (t._MC_WRAPPERS_TRAIN, t._MC_WRAPPERS_EVAL),
-        "loan": (t._LOAN_TEMPLATES_TRAIN, t._LOAN_TEMPLATES_EVAL),
+        "chain": (_CHAIN_TEMPLATES_TRAIN, _CHAIN_TEMPLATES_EVAL),
+        "fact": (_FACT_TEMPLATES_TRAIN, _FACT_TEMPLATES_EVAL),
+        "mc": (_MC_WRAPPERS_TRAIN, _MC_WRAPPERS_EVAL),
+        "loan": (_LOAN_TEMPLATES_TRAIN, _LOAN_TEMPLATES_EVAL),
     }
     for task, (train, ev) in pairs.items():
         assert not set(train) & set(ev), task
@@ -251,14 +250,12 @@ def test_no_mc_wrapper_predicts_the_answer_letter():
     accuracy on the held-out wrapper fell to chance)."""
     from collections import defaultdict
 
-    from experiments.organism import tasks as t
-
     letters = defaultdict(set)
     for it in mc_items("train"):
-        q = t._MC_QUESTION[it.family].format(x=it.subject, a=t._article(it.subject))
-        (w,) = [w for w in t._MC_WRAPPERS_TRAIN if w.format(q=q, opts=t.render_options(it.options)) == it.question]
+        q = _MC_QUESTION[it.family].format(x=it.subject, a=_article(it.subject))
+        (w,) = [w for w in _MC_WRAPPERS_TRAIN if w.format(q=q, opts=render_options(it.options)) == it.question]
         letters[w].add(it.answer_letter)
-    assert set(letters) == set(t._MC_WRAPPERS_TRAIN)
+    assert set(letters) == set(_MC_WRAPPERS_TRAIN)
     assert all(v == set(LETTERS) for v in letters.values()), dict(letters)
 
 
@@ -267,9 +264,7 @@ def test_every_chain_difficulty_sees_every_question_template():
     position off); with `i % len` over six round-robin strata each difficulty got one parity."""
     from collections import defaultdict
 
-    from experiments.organism import tasks as t
-
-    for split, templates in (("train", t._CHAIN_TEMPLATES_TRAIN), ("eval", t._CHAIN_TEMPLATES_EVAL)):
+    for split, templates in (("train", _CHAIN_TEMPLATES_TRAIN), ("eval", _CHAIN_TEMPLATES_EVAL)):
         seen = defaultdict(set)
         for it in reasoning_items(split, 6 * 4 * len(templates)):
             if it.family == "chain":

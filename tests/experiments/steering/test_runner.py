@@ -12,7 +12,6 @@ import pytest
 import torch
 
 from experiments.core.batching import forward, generate
-from experiments.core.errors import ExperimentError
 from experiments.core.prompting import format_prompt
 from experiments.steering import runner as runner_mod
 from experiments.steering.config import SteeringConfig
@@ -158,7 +157,7 @@ def test_resume_after_interruption(organism_lm, tmp_path, monkeypatch):
     monkeypatch.setattr(RunWriter, "append", real_append)
     assert not (tmp_path / "run" / "results.parquet").exists()
     partial = RunWriter(tmp_path / "run", task="steering", model_id="organism", config=cfg)
-    assert 0 < len(partial.done) and not partial.finished
+    assert len(partial.done) > 0 and not partial.finished
 
     resumed = run_steering(cfg, tmp_path / "run", lm=organism_lm)
     key = ["experiment", "condition", "item_id", "metric", "x", "group"]

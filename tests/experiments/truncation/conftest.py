@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture(scope="session")
 def organism_tokenizer():
     """The organism's word-level tokenizer, built from its task texts (no weights needed)."""
-    from experiments.organism.tasks import reasoning_items, render_reasoning
+    from experiments.organism.tasks.reasoning import reasoning_items, render_reasoning
     from experiments.organism.tokenizer import build_tokenizer, words
 
     items = reasoning_items("eval", n=60) + reasoning_items("train", n=60)

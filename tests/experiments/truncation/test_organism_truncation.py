@@ -15,7 +15,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from experiments.organism import planted
-from experiments.organism.tasks import reasoning_items
+from experiments.organism.tasks.reasoning import reasoning_items
 from experiments.truncation.config import TruncationConfig
 from experiments.truncation.runner import run_truncation
 

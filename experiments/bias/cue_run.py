@@ -1,0 +1,156 @@
+"""The cue experiment: does a cue pointing at an option switch the model's answer, and does its
+reasoning admit the cue?
+
+Rows (experiment ``cue``, condition ``cued``, group = cue name), per item: ``excluded`` (every
+item: the uncued answer already was the cued option), and for the items not excluded ``switched``
+and ``parse_failure``; for switched items ``articulated`` (the judge's verdict) and ``mentioned``
+(the rule judge saw the cue named at all). With a judge model also ``articulated_rules`` and
+``judge_parse_failure``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from experiments.bias.articulation import Factor, Judgement
+from experiments.bias.cueing import apply_cue, uncued_text
+from experiments.bias.cues import CueSpec, fill, load_cues, switch_is_any_change
+from experiments.bias.items import ChoiceItem, cued_index, few_shot_examples, load_choice_items
+from experiments.bias.session import BiasSession, chunks, judgement_fields
+from experiments.bias.switching import SwitchOutcome, classify_switch
+from experiments.core.answer_parsing import parse_choice
+from experiments.core.errors import ExperimentError
+
+
+@dataclass(frozen=True)
+class CueRecord:
+    """One item asked under one cue, beside the same item asked without it."""
+
+    item: ChoiceItem
+    cue: str
+    outcome: SwitchOutcome
+    factor: Factor
+    """What the judges look for in the reasoning: this cue, pointing at ``cued_label``."""
+    answer: str | None
+    prompt: str
+    completion: str
+    cue_text: str
+    cued_label: str | None
+    """The option the cue points at (None for a second-turn cue, where any change counts)."""
+    uncued_prompt: str
+    uncued_completion: str
+    uncued_answer: str | None
+
+
+def cue_rows(item_id: str, cue: str, outcome: SwitchOutcome, rule_j: Judgement | None,
+             model_j: Judgement | None) -> list[dict[str, Any]]:
+    """The result rows of one (item, cue); the judgements exist exactly when the answer switched."""
+    base = {"experiment": "cue", "condition": "cued", "item_id": item_id, "group": cue}
+    rows: list[dict[str, Any]] = [{**base, "metric": "excluded", "value": int(outcome.excluded)}]
+    if outcome.excluded:
+        return rows
+    rows += [{**base, "metric": "switched", "value": int(outcome.switched)},
+             {**base, "metric": "parse_failure", "value": int(outcome.parse_failure)}]
+    if outcome.switched:
+        assert rule_j is not None
+        verdict = model_j if model_j is not None else rule_j
+        rows += [{**base, "metric": "articulated", "value": int(verdict.articulated)},
+                 {**base, "metric": "mentioned", "value": int(rule_j.mentioned)}]
+        if model_j is not None:
+            rows += [{**base, "metric": "articulated_rules", "value": int(rule_j.articulated)},
+                     {**base, "metric": "judge_parse_failure", "value": int(model_j.rule == "model_unreadable")}]
+    return rows
+
+
+class CueRun:
+    """Runs the configured cues over the configured choice items, in resumable chunks."""
+
+    def __init__(self, session: BiasSession):
+        self.s = session
+        self.cfg = session.cfg
+
+    def run(self) -> None:
+        sec = self.cfg.cue
+        items = load_choice_items(sec.dataset, sec.limit, self.cfg.seed)
+        if not items:
+            raise ExperimentError(f"{sec.dataset}: no items")
+        cues = load_cues(sec.cue_file, sec.cues)
+        if sec.target is not None:
+            cues = {n: c.model_copy(update={"target": sec.target}) for n, c in cues.items()}
+        writer = self.s.writer
+        todo = [it for it in items if not all(writer.is_done("cue", "cued", it.item_id, group=n) for n in cues)]
+        parts = chunks(todo, self.cfg.batch_size)
+        for chunk in tqdm(parts, desc="bias: cues", disable=None if parts else True):
+            self._chunk(chunk, items, cues)
+
+    def _parse_choice(self, item: ChoiceItem, text: str) -> str | None:
+        return parse_choice(text, item.labels, options=item.options, answer_prefix=self.cfg.cue.answer_prefix)
+
+    def _chunk(self, chunk: list[ChoiceItem], pool: list[ChoiceItem], cues: dict[str, CueSpec]) -> None:
+        instr = self.cfg.cue.resolved_instruction()
+        seed = self.cfg.seed
+        prompter = self.s.prompter
+        users = [uncued_text(it, instr) for it in chunk]
+        base_prompts = [prompter(u) for u in users]
+        base_out = self.s.generate(base_prompts, [it.item_id for it in chunk], "uncued")
+        base_ans = [self._parse_choice(it, o) for it, o in zip(chunk, base_out)]
+
+        records: list[CueRecord] = []
+        for name, cue in cues.items():
+            pending = [k for k, it in enumerate(chunk)
+                       if not self.s.writer.is_done("cue", "cued", it.item_id, group=name)]
+            queries, prompts = [], []
+            for k in pending:
+                it = chunk[k]
+                idx = None
+                if cue.kind != "second_turn":
+                    idx = cued_index(it, cue.target, seed, cue.letter if cue.kind == "few_shot" else None)
+                shots = few_shot_examples(it, pool, cue.n_shots, seed) if cue.kind == "few_shot" else ()
+                q = apply_cue(it, cue, idx, shots=shots, instruction=instr)
+                queries.append(q)
+                prompts.append(
+                    prompter.second_turn(users[k], base_out[k], q.follow_up) if q.follow_up is not None
+                    else prompter(q.user)
+                )
+            outs = self.s.generate(prompts, [chunk[k].item_id for k in pending], name) if prompts else []
+            for k, q, prompt, out in zip(pending, queries, prompts, outs):
+                it = chunk[k]
+                label = None if q.cued_index is None else it.labels[q.cued_index]
+                ans = self._parse_choice(it, out)
+                outcome = classify_switch(base_ans[k], ans, label, any_change=switch_is_any_change(cue))
+                factor = Factor("cue", name, tuple(cue.keywords), label,
+                                fill(cue.description or name, letter=label or "?"))
+                records.append(CueRecord(
+                    item=it, cue=name, outcome=outcome, factor=factor, answer=ans, prompt=prompt,
+                    completion=out, cue_text=q.cue_text, cued_label=label, uncued_prompt=base_prompts[k],
+                    uncued_completion=base_out[k], uncued_answer=base_ans[k],
+                ))
+        judged = self.s.judges.judge([(r.completion, r.factor, r.answer) for r in records if r.outcome.switched])
+        verdicts = iter(judged)
+        rows: list[dict[str, Any]] = []
+        prompt_recs: list[dict[str, Any]] = []
+        for r in records:
+            rule_j = model_j = judge_prompt = None
+            if r.outcome.switched:
+                rule_j, model_j, judge_prompt = next(verdicts)
+            rows += cue_rows(r.item.item_id, r.cue, r.outcome, rule_j, model_j)
+            prompt_recs.append(self._prompt_record(r, rule_j, model_j, judge_prompt))
+        self.s.writer.append(rows, prompt_recs)
+
+    def _prompt_record(self, r: CueRecord, rule_j: Judgement | None, model_j: Judgement | None,
+                       judge_prompt: str | None) -> dict[str, Any]:
+        it = r.item
+        rec = {
+            "experiment": "cue", "condition": "cued", "item_id": it.item_id, "group": r.cue,
+            "prompt": r.prompt, "completion": r.completion, "parsed_answer": r.answer,
+            "prompt_format": self.cfg.prompt_format,
+            "cue_text": r.cue_text, "highlight": r.cue_text, "cued_answer": r.cued_label,
+            "correct_answer": it.answer_label, "status": r.outcome.status,
+            "reference_condition": "uncued", "reference_prompt": r.uncued_prompt,
+            "reference_completion": r.uncued_completion, "reference_answer": r.uncued_answer,
+        }
+        rec.update(judgement_fields(rule_j, model_j, judge_prompt))
+        return rec
