@@ -7,7 +7,7 @@ import pytest
 
 from experiments.core.errors import ConfigError, ExperimentError
 from experiments.registry import RUNNERS, get, vocabulary
-from reportgen.chart import words
+from reportgen.chart import names as words
 from reportgen.chart.builders.context import PRIMARY_METRICS
 from reportgen.chart.names import BASELINE_NAMES, CONTROL_MARKERS
 
