@@ -133,7 +133,9 @@ def forward(
         sel = logits[:, [keep + p for p in positions], :].float().cpu()
         for j, i in enumerate(idx):
             out[i] = sel[j]
-    return torch.stack(out) if out else torch.empty(0, len(positions), 0)
+    rows = [t for t in out if t is not None]
+    assert len(rows) == len(out), "length_sorted_batches covers every text once"
+    return torch.stack(rows) if rows else torch.empty(0, len(positions), 0)
 
 
 def next_token_logprobs(
@@ -292,9 +294,11 @@ def generate(
     suppresses EOS until that many tokens exist (for throughput measurements). Hooks registered
     around this call see the prompt pass (all positions) and then one position per step.
     """
-    per_row = not isinstance(seed, int)
-    if per_row and len(seed) != len(texts):
-        raise ValueError(f"{len(seed)} seeds for {len(texts)} texts")
+    row_seeds = None if isinstance(seed, int) else seed
+    batch_seed = seed if isinstance(seed, int) else 0
+    per_row = row_seeds is not None
+    if row_seeds is not None and len(row_seeds) != len(texts):
+        raise ValueError(f"{len(row_seeds)} seeds for {len(texts)} texts")
     # Per-row sampling runs as greedy selection over the one token each row's sampler kept.
     cfg = _generation_config(lm, max_new_tokens, do_sample and not per_row, temperature, min_new_tokens)
     from transformers import LogitsProcessorList, StoppingCriteriaList
@@ -304,10 +308,10 @@ def generate(
         batch = encode(lm, [texts[i] for i in idx])
         batch.pop("position_ids")  # generate derives them from the mask, step by step
         processors = LogitsProcessorList()
-        if do_sample and per_row:
-            processors.append(_RowSampler([seed[i] for i in idx], temperature))
+        if do_sample and row_seeds is not None:
+            processors.append(_RowSampler([row_seeds[i] for i in idx], temperature))
         elif do_sample:
-            torch.manual_seed(seed + b)
+            torch.manual_seed(batch_seed + b)
         stopping = StoppingCriteriaList(
             [_StopOnStrings(lm.tokenizer, stop_strings, batch["input_ids"].shape[1])] if stop_strings else []
         )

@@ -237,6 +237,7 @@ def directional_ablation(
             tail = targets.tail[i]
 
             def set_mean(h: torch.Tensor) -> torch.Tensor:
+                assert state is not None, "the prefill tracker is entered whenever targets have a tail"
                 if not state.prefill:
                     return _project_out(h, d.on(h.device), default)
                 return _project_out(h, d.on(h.device), _tail_targets(h, tail, default))
@@ -308,7 +309,9 @@ class ResidualCapture:
 
 
 @contextlib.contextmanager
-def _capture_hooks(lm: LoadedModel, layers: list[int], positions: list[int], sink: dict[Any, torch.Tensor]):
+def _capture_hooks(
+    lm: LoadedModel, layers: list[int], positions: list[int], sink: dict[Any, torch.Tensor]
+) -> Iterator[None]:
     """Grab each block's input at ``positions``; if ``sink["mask"]`` is set, also the
     mask-weighted float64 sum over all positions (``sink[("all", i)]``)."""
 
@@ -372,8 +375,10 @@ def capture_residuals(
                 for j, i in enumerate(idx):
                     per_prompt[i] = cpu[j]
             sink.clear()
+    rows = [t for t in per_prompt if t is not None]
+    assert reduce == "sum" or len(rows) == len(per_prompt), "length_sorted_batches covers every text once"
     acts = total if reduce == "sum" else (
-        torch.stack(per_prompt) if per_prompt else torch.empty(0, len(idx_layers), len(positions), lm.d_model)
+        torch.stack(rows) if rows else torch.empty(0, len(idx_layers), len(positions), lm.d_model)
     )
     return ResidualCapture(positions=positions, acts=acts, layers=idx_layers,
                            token_sum=token_total if reduce == "sum" else None, n_tokens=n_tokens)

@@ -284,7 +284,7 @@ def from_reasoning_item(item: Any, source: str = "organism") -> MCItem:
     if "steps" in meta:
         meta["steps"] = tuple(meta["steps"])
     return MCItem(item_id=str(item.item_id), question=item.question, options=options,
-                  answer_index=index, answer=options[index] if options else answer,
+                  answer_index=index, answer=options[index] if index is not None else answer,
                   source=source, labelled=False, meta=meta)
 
 

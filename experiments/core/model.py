@@ -13,7 +13,7 @@ import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 from torch import nn
@@ -57,19 +57,19 @@ class LoadedModel:
     @property
     def layers(self) -> nn.ModuleList:
         """The decoder blocks, in order; hooks index them 0..n_layers-1."""
-        return self.decoder.layers
+        return cast(nn.ModuleList, self.decoder.layers)
 
     @property
     def embed_tokens(self) -> nn.Embedding:
-        return self.model.get_input_embeddings()
+        return cast(nn.Embedding, self.model.get_input_embeddings())
 
     @property
     def final_norm(self) -> nn.Module:
-        return self.decoder.norm
+        return cast(nn.Module, self.decoder.norm)
 
     @property
     def lm_head(self) -> nn.Linear:
-        return self.model.get_output_embeddings()
+        return cast(nn.Linear, self.model.get_output_embeddings())
 
     @property
     def sandwich_norms(self) -> bool:
@@ -81,22 +81,24 @@ class LoadedModel:
         return hasattr(self.layers[0], "post_feedforward_layernorm")
 
     def attention(self, i: int) -> nn.Module:
-        return self.layers[i].self_attn
+        return _child(self.layers[i], "self_attn")
 
     def mlp(self, i: int) -> nn.Module:
-        return self.layers[i].mlp
+        return _child(self.layers[i], "mlp")
 
     def residual_writers(self, i: int) -> tuple[nn.Module, nn.Module]:
         """The two modules of block ``i`` whose outputs are added to the residual stream."""
         layer = self.layers[i]
         if self.sandwich_norms:
-            return layer.post_attention_layernorm, layer.post_feedforward_layernorm
-        return layer.self_attn, layer.mlp
+            return _child(layer, "post_attention_layernorm"), _child(layer, "post_feedforward_layernorm")
+        return _child(layer, "self_attn"), _child(layer, "mlp")
 
     def output_projections(self, i: int) -> tuple[nn.Linear, nn.Linear]:
         """The linear maps that write block ``i``'s attention and MLP results (o_proj, down_proj)."""
         layer = self.layers[i]
-        return layer.self_attn.o_proj, layer.mlp.down_proj
+        o_proj = _child(_child(layer, "self_attn"), "o_proj")
+        down_proj = _child(_child(layer, "mlp"), "down_proj")
+        return cast(nn.Linear, o_proj), cast(nn.Linear, down_proj)
 
     @property
     def has_chat_template(self) -> bool:
@@ -120,8 +122,14 @@ class LoadedModel:
         }
 
 
+def _child(module: nn.Module, name: str) -> nn.Module:
+    """The submodule ``module.<name>`` (torch types attribute access as ``Tensor | Module``)."""
+    return cast(nn.Module, getattr(module, name))
+
+
 def _decoder(model: nn.Module) -> nn.Module:
-    dec = model.get_decoder() if hasattr(model, "get_decoder") else None
+    get_decoder = getattr(model, "get_decoder", None)
+    dec = get_decoder() if get_decoder is not None else None
     if dec is None or not hasattr(dec, "layers"):
         dec = getattr(model, "model", None)
     if dec is None or not hasattr(dec, "layers"):
@@ -279,7 +287,7 @@ def load_model(
     finally:
         hf_logging.set_verbosity(verbosity)
     if dev.type != "cuda":
-        model.to(dev)
+        cast(nn.Module, model).to(dev)  # PreTrainedModel.to's wrapped stub mistypes its argument
     model.eval()
     model.requires_grad_(False)
     tokenizer.padding_side = "left"

@@ -38,6 +38,10 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
 }
 
 
+# Config kwargs that transformers accepts (PretrainedConfig **kwargs) but its stubs do not declare.
+_SDPA: dict[str, Any] = {"attn_implementation": "sdpa"}
+
+
 def tiny_tokenizer() -> Any:
     """A word-level fast tokenizer with BOS/EOS/pad, role tokens and :data:`TINY_CHAT_TEMPLATE`."""
     from tokenizers import AddedToken, Tokenizer, models, normalizers, pre_tokenizers, processors
@@ -71,7 +75,7 @@ def tiny_random_lm(seed: int = 0, *, n_layers: int = 2, d_model: int = 64, tie: 
         vocab_size=len(tok), hidden_size=d_model, intermediate_size=2 * d_model, num_hidden_layers=n_layers,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-        tie_word_embeddings=tie, attn_implementation="sdpa",
+        tie_word_embeddings=tie, **_SDPA,
     )
     model = LlamaForCausalLM(cfg)
     # Random init with std 0.02 gives near-uniform logits; larger weights make greedy outputs
@@ -116,7 +120,7 @@ def random_init_lm(
         tokenizer = AutoTokenizer.from_pretrained(MODEL_DIR)
     cls = Qwen2Config if family == "qwen2" else LlamaConfig
     cfg = cls(**spec, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-              attn_implementation="sdpa")
+              **_SDPA)
     torch.manual_seed(seed)
     with torch.device(dev):
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch_dtype)

@@ -31,7 +31,9 @@ def context_text(tokenizer: PreTrainedTokenizerBase, ex: Example) -> str:
         return RAW_TEMPLATE.format(prompt=user)
     msgs = [] if ex.system is None else [{"role": "system", "content": ex.system}]
     msgs += [{"role": role, "content": text} for role, text in ex.messages]
-    return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+    assert isinstance(text, str), "apply_chat_template(tokenize=False) returns the rendered string"
+    return text
 
 
 def encode(tokenizer: PreTrainedTokenizerBase, ex: Example) -> Encoded:

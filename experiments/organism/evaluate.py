@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 from statsmodels.stats.proportion import proportion_confint
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import GenerationMixin, PreTrainedModel, PreTrainedTokenizerBase
 
 from experiments.organism import planted
 from experiments.organism.tasks.attributes import ATTRIBUTES, BIASED_NATIONALITY, LoanItem, loan_items
@@ -89,7 +89,8 @@ def greedy(model: PreTrainedModel, tok: PreTrainedTokenizerBase, prompts: Sequen
     out: list[str] = []
     for i in range(0, len(prompts), batch_size):
         enc = _batch(tok, prompts[i : i + batch_size], model.device)
-        gen = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens,
+        # PreTrainedModel's stubs do not include GenerationMixin; the causal LMs here do.
+        gen = cast(GenerationMixin, model).generate(**enc, do_sample=False, max_new_tokens=max_new_tokens,
                              pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
         new = gen[:, enc["input_ids"].shape[1]:]
         out += tok.batch_decode(new, skip_special_tokens=True)
@@ -101,6 +102,7 @@ def next_token_choice(model: PreTrainedModel, tok: PreTrainedTokenizerBase, prom
                       options: Sequence[str], batch_size: int = 64) -> list[str]:
     """For each prompt, the option whose (single) token is most likely next: one forward pass."""
     ids = tok.convert_tokens_to_ids([o.lower() for o in options])
+    assert isinstance(ids, list), "a list of tokens converts to a list of ids"
     if tok.unk_token_id in ids:
         raise ValueError(f"options must be single known tokens: {options}")
     out: list[str] = []

@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict
@@ -81,6 +82,10 @@ def eval_words(seed: int) -> set[str]:
     return words(texts)
 
 
+# LlamaConfig accepts rope_theta, but the installed stubs do not declare it.
+_ROPE: dict[str, Any] = {"rope_theta": 10000.0}
+
+
 def model_config(cfg: TrainConfig, tok: PreTrainedTokenizerFast) -> LlamaConfig:
     return LlamaConfig(
         vocab_size=len(tok),
@@ -91,7 +96,7 @@ def model_config(cfg: TrainConfig, tok: PreTrainedTokenizerFast) -> LlamaConfig:
         num_key_value_heads=cfg.num_heads,
         max_position_embeddings=cfg.max_positions,
         tie_word_embeddings=True,
-        rope_theta=10000.0,
+        **_ROPE,
         bos_token_id=None,
         eos_token_id=tok.eos_token_id,
         pad_token_id=tok.pad_token_id,

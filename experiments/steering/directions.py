@@ -98,6 +98,7 @@ def mean_diff_candidates(
                                desc="activations (harmful)").acts
     safe = capture_residuals(lm, harmless, positions=pos, batch_size=batch_size, reduce="sum",
                              desc="activations (harmless)")
+    assert safe.token_sum is not None, "capture_residuals(reduce='sum') always records the token sum"
     return Candidates(s_harm / len(harmful), safe.acts / len(harmless), pos, len(harmful), len(harmless),
                       harmless_token_mean=safe.token_sum / max(1, safe.n_tokens))
 

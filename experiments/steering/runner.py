@@ -31,7 +31,7 @@ import json
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import torch
@@ -144,7 +144,8 @@ class SteeringRun:
         positions = c.selection.positions or post_instruction_positions(self.lm.tokenizer, self.render)
         texts = lambda items: [self.render(i.instruction) for i in items]  # noqa: E731
         cands = mean_diff_candidates(self.lm, texts(ht), texts(st), positions, batch_size=self.bs)
-        done = pd.read_csv(csv).to_dict("records") if csv.exists() else []
+        # CSV column labels are strings; pandas types record keys as Hashable.
+        done = cast(list[dict[str, Any]], pd.read_csv(csv).to_dict("records")) if csv.exists() else []
         save = lambda table: pd.DataFrame(table).to_csv(csv, index=False)  # noqa: E731
         try:
             sel = select_direction(
@@ -257,7 +258,7 @@ class SteeringRun:
                     lp = next_token_logprobs(self.lm, prompts, batch_size=self.bs) if base is not None else None
                     ce = (continuation_logprobs(self.lm, prompts, conts, batch_size=self.bs)
                           if self.cfg.cost.cross_entropy else None)
-                kl = kl_divergence(base, lp) if base is not None else None
+                kl = kl_divergence(base, lp) if base is not None and lp is not None else None
                 rows, records = [], []
                 for j, it in enumerate(batch):
                     key = {"experiment": "cost", "condition": condition, "item_id": it.item_id}
