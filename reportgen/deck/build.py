@@ -111,6 +111,9 @@ def build_deck(
     tail: list[Slide] = []
     if spec.next_steps:
         tail.extend(bullet_slides("Next steps", spec.next_steps, "What we plan to run next; comments welcome."))
+    # The glossary goes after the story and before Backup: a reader meets the results first and
+    # looks a term up when needed (up front it pushed the first chart to slide 8).
+    glossary_at = len(tail)
     backup_slides: list[Slide] = [_chart_slide(c, by_id[c.run_id]) for c in backup]
     seen: set[tuple[str, str, str]] = set()
     runs_of = {e: {c.run_id for c in charts if c.experiment == e} for e in {c.experiment for c in charts}}
@@ -143,15 +146,16 @@ def build_deck(
             entries = [(normalize_text(t), normalize_text(d)) for t, d in entries]
             pages = bullet_pages([f"{t} — {d}" for t, d in entries], PROMPT_BODY_BOTTOM - BODY_TOP)
             start = 0
+            gloss: list[Slide] = []
             for i, (size, chunk) in enumerate(pages, start=1):
                 name = "Terms used in this deck" + (f" ({i}/{len(pages)})" if len(pages) > 1 else "")
-                head.append(GlossarySlide(name, tuple(entries[start : start + len(chunk)]), size,
-                                          notes="Only the glossary terms that appear on these slides are listed."))
+                gloss.append(GlossarySlide(name, tuple(entries[start : start + len(chunk)]), size,
+                                           notes="Only the glossary terms that appear on these slides are listed."))
                 start += len(chunk)
+            tail[glossary_at:glossary_at] = gloss
     first_body = len(head) + n_summary + 1
     slide_of = {s.chart_id: first_body + i for i, s in enumerate(body) if isinstance(s, ChartSlide)}
-    opening = len(head) - sum(isinstance(s, GlossarySlide) for s in head)
-    head[opening:opening] = deckplan.summary_slide(spec, items, slide_of)
+    head.extend(deckplan.summary_slide(spec, items, slide_of))
 
     slides = (*head, *body, *tail)
     tasks = sorted({c.task for c in charts})

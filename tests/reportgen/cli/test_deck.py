@@ -39,11 +39,14 @@ def test_deck_from_example_runs(monkeypatch, capsys, tmp_path):
     prs = Presentation(str(out))
     titles = [s.shapes.title.text for s in prs.slides]
     assert titles[1].startswith("Last week's takeaways") and titles[2] == "Summary"
-    assert titles[3].startswith("Terms used in this deck")
+    # The glossary follows the story (after the results, before Backup).
+    g = next(i for i, t in enumerate(titles) if t.startswith("Terms used in this deck"))
+    assert 3 < g < titles.index("Backup")
     # Only glossary terms that the deck's own slides use (prompts aside) are listed.
-    listed = [line.split(" — ")[0] for line in prs.slides[2].shapes[1].text_frame.text.splitlines()]
-    other = " ".join(sh.text_frame.text for s in prs.slides for sh in s.shapes
-                     if sh.has_text_frame and s is not prs.slides[2] and sh.name != "Prompt text").lower()
+    listed = [line.split(" — ")[0] for line in prs.slides[g].shapes[1].text_frame.text.splitlines()]
+    shapes = [sh for s in prs.slides if s is not prs.slides[g] for sh in s.shapes if sh.name != "Prompt text"]
+    other = " ".join([sh.text_frame.text for sh in shapes if sh.has_text_frame]
+                     + [c.text for sh in shapes if sh.has_table for r in sh.table.rows for c in r.cells]).lower()
     assert listed and all(term.lower() in other for term in listed)
     assert len(listed) < len(load_glossary(EXAMPLES / "glossary.yaml").root)
     assert "Backup" in titles and (tmp_path / "takeaways.yaml").exists()

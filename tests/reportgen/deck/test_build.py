@@ -26,17 +26,17 @@ def test_slide_order_and_defaults(make_run):
     glossary = Glossary({"Ablation": "removing the direction", "Logit lens": "unused here"})
     deck, charts = _deck(make_run, spec=spec, recap=recap, glossary=glossary)
     kinds = [s.kind for s in deck.slides]
-    # Title, recap (slide 2), summary (slide 3), glossary, the chart sharing its slide with
-    # the short prompt, next steps, backup.
-    assert kinds == ["title", "bullets", "bullets", "glossary", "chart", "bullets", "section", "chart", "table"]
+    # Title, recap (slide 2), summary (slide 3), the chart sharing its slide with the short
+    # prompt, next steps, glossary, backup.
+    assert kinds == ["title", "bullets", "bullets", "chart", "bullets", "glossary", "section", "chart", "table"]
     title = deck.slides[0]
     assert (title.title, title.author, title.subtitle) == ("Refusal", "A. R.", "2025-W23 · 2025-06-02")
     assert deck.slides[1].bullets == ("Baseline refusal is high",)
     summary = deck.slides[2]
-    assert summary.title == "Summary" and any("(slide 5)" in b and "95% interval" in b for b in summary.bullets)
+    assert summary.title == "Summary" and any("(slide 4)" in b and "95% interval" in b for b in summary.bullets)
     # The glossary lists only terms the deck uses ("Ablation" is in the takeaway title).
-    assert deck.slides[3].entries == (("Ablation", "removing the direction"),)
-    main = deck.slides[4]
+    assert deck.slides[5].entries == (("Ablation", "removing the direction"),)
+    main = deck.slides[3]
     assert main.title == charts[0].title and not main.backup and main.title.startswith("Ablation")
     assert main.panels and main.panels[0].role == "prompt"
     assert "n = 20" in main.footnote and "Wilson" in main.footnote
