@@ -1,16 +1,22 @@
 """Forced-answer sweep vs generating the answer at every cut: time, ratio, agreement.
 
 Same items, same cuts, same batch size, one run. Three ways to get the answer at every
-cut of every reasoning:
+cut of every reasoning, and the floor they are measured against:
 
 - shared prefix (what ``reportgen run truncation`` does): one packed forward pass per
   *item* holds all its cuts, the answer read from the options' next-token probabilities;
 - per cut: the same read, one forward pass per cut;
 - generate: up to ``--gen-tokens`` greedy tokens after the same answer prefix, the
-  answer parsed from the text, as a script without the forced read would do.
+  answer parsed from the text, as a script without the forced read would do;
+- floor: one forward pass per item over its full reasoning (the 100 % cut alone), the
+  least any sweep must do (goal: the shared-prefix sweep <= 1.5x this).
 
     python benchmarks/bench_truncation.py                      # the organism, CPU
+    python benchmarks/bench_truncation.py --model smollm2      # SmolLM2-135M on the shared MMLU sample
     python benchmarks/bench_truncation.py --arch qwen2-1.5b    # random weights of a real size (GPU)
+
+A real model reads ``--data`` (default: ../shared/datasets/mmlu/global_facts_test.csv) with
+the chain-of-thought prompt preset, as ``reportgen run truncation`` does for it.
 
 With ``--arch`` the weights are random, so only the times mean anything (a random
 model rarely emits EOS, so generation runs its full length, as a chat model's
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
 
@@ -33,6 +40,9 @@ from experiments.truncation.prompts import answer_prefix, forced_text, parse_ans
 from experiments.truncation.segment import fraction_cuts, sentence_cuts, token_offsets
 
 
+SHARED_MMLU = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mmlu" / "global_facts_test.csv"
+
+
 def _sync(lm: LoadedModel) -> None:
     if lm.device.type == "cuda":
         torch.cuda.synchronize()
@@ -40,7 +50,9 @@ def _sync(lm: LoadedModel) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="organism")
+    ap.add_argument("--model", default="organism", help="organism, smollm2, a .gguf file, a local folder or a hub id")
+    ap.add_argument("--data", default=None, help="dataset spec (default: the organism's items for the organism "
+                    "and --arch, else the shared MMLU global_facts sample)")
     ap.add_argument("--arch", default=None, help="random-init architecture (experiments.core.random_init)")
     ap.add_argument("--layers", type=int, default=None, help="with --arch: fewer layers (a quick CPU run)")
     ap.add_argument("--items", type=int, default=30)
@@ -58,11 +70,14 @@ def main() -> None:
         lm = random_init_lm(args.arch, n_layers=args.layers)
     else:
         lm = load_model(args.model)
-    # The items are the organism's, so its prompt style is used whatever the model.
+    real = not args.arch and args.model != "organism"
+    data = args.data or (str(SHARED_MMLU) if real else "organism")
+    # The organism's items take its own prompt style; a real model's the chain-of-thought preset.
     cfg = TruncationConfig(model=args.model, max_new_tokens=args.reasoning_tokens, batch_size=args.batch_size,
-                           system_prompt="You are a helpful assistant .", prompt={"preset": "organism"})
+                           system_prompt=None if real else "You are a helpful assistant .",
+                           prompt={"preset": "auto" if real else "organism"})
     style = resolve_style(cfg.prompt, cfg.model)
-    items = load_dataset("organism", limit=args.items)
+    items = load_dataset(data, limit=args.items)
     reader = AnswerReader(lm, style, batch_size=args.batch_size, answer_tokens=cfg.answer_tokens)
 
     prompts = [question_prompt(lm.tokenizer, it, style, cfg) for it in items]
@@ -86,6 +101,11 @@ def main() -> None:
     generate(lm, texts[: args.batch_size], max_new_tokens=2, batch_size=args.batch_size)
 
     _sync(lm)
+    t0 = time.perf_counter()
+    reader.forced([group[-1] for group in groups], items)
+    _sync(lm)
+    t_floor = time.perf_counter() - t0
+
     t0 = time.perf_counter()
     shared = [a for group in reader.forced_shared(trunks, groups, items) for a in group]
     _sync(lm)
@@ -111,9 +131,11 @@ def main() -> None:
     print(f"forced, shared prefix (one pass per item): {t_shared:8.3f} s  ({1e3 * t_shared / n:6.2f} ms/cut)")
     print(f"forced, one pass per cut:                  {t_forced:8.3f} s  ({1e3 * t_forced / n:6.2f} ms/cut)")
     print(f"generate <= {args.gen_tokens:<3d} tokens per cut:            {t_gen:8.3f} s  ({1e3 * t_gen / n:6.2f} ms/cut)")
+    print(f"floor, one pass per item (full reasoning): {t_floor:8.3f} s  ({1e3 * t_floor / len(items):6.2f} ms/item)")
     print(f"speed-up vs generate: {t_gen / t_shared:.1f}x shared prefix (goal >= 10x), {t_gen / t_forced:.1f}x per cut")
     note = " (random weights: not meaningful)" if args.arch else ""
     print(f"answer agreement with generate: {agree:.3f}{note}; generated answers unparsed: {unparsed}/{n}")
+    print(f"shared prefix vs floor: {t_shared / t_floor:.2f}x (goal <= 1.5x)")
     print(f"shared prefix vs per cut, same answer: {same:.3f}")
 
 

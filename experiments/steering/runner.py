@@ -76,8 +76,8 @@ class SteeringRun:
         self.bs = cfg.batch_size
         self.token_ids = refusal_token_ids(lm.tokenizer, cfg.scoring.refusal_tokens)
         self.judge = judge
-        #: per split: (group, prompts, kept by the refusal filter), for the no-direction finding
-        self._kept: dict[str, list[tuple[str, list, list[bool]]]] = {}
+        #: per split: (group, prompts, refusal scores), for the no-direction finding
+        self._kept: dict[str, list[tuple[str, list, list[float]]]] = {}
 
     # ------------------------------------------------------------------ helpers
     def render(self, user: str) -> str:
@@ -99,8 +99,8 @@ class SteeringRun:
         kh = [it for it, s in zip(harmful, sh) if s > 0]
         ks = [it for it, s in zip(harmless, ss) if s < 0]
         notes[f"{split}_kept"] = {"harmful": f"{len(kh)}/{len(harmful)}", "harmless": f"{len(ks)}/{len(harmless)}"}
-        self._kept[split] = [("harmful", harmful, [bool(s > 0) for s in sh]),
-                             ("harmless", harmless, [bool(s < 0) for s in ss])]
+        self._kept[split] = [("harmful", harmful, [float(s) for s in sh]),
+                             ("harmless", harmless, [float(s) for s in ss])]
         if not kh or not ks:
             notes[f"{split}_filter_skipped"] = "a class had no prompts left; used all prompts"
             return harmful, harmless
@@ -109,13 +109,23 @@ class SteeringRun:
     def _filter_rows(self) -> None:
         """One 0/1 ``kept`` row per filtered prompt (experiment ``refusal_filter``), written
         when no direction passes: the filter's counts as tidy rows, so the deck can show
-        that e.g. the model refuses 1 of 32 harmful prompts."""
-        rows = [{"experiment": FILTER_EXPERIMENT, "condition": split, "item_id": it.item_id, "group": group,
-                 "metric": "kept", "value": float(k)}
-                for split, groups in self._kept.items() for group, items, kept in groups
-                for it, k in zip(items, kept) if not self.writer.is_done(FILTER_EXPERIMENT, split, it.item_id, None, group)]
+        that e.g. the model refuses 1 of 32 harmful prompts. Each row's exact prompt and
+        first-token refusal score go to prompts.jsonl, so the slide can show what was asked."""
+        rows, records = [], []
+        for split, groups in self._kept.items():
+            for group, items, scores in groups:
+                for it, score in zip(items, scores):
+                    if self.writer.is_done(FILTER_EXPERIMENT, split, it.item_id, None, group):
+                        continue
+                    kept = score > 0 if group == "harmful" else score < 0
+                    key = {"experiment": FILTER_EXPERIMENT, "condition": split, "item_id": it.item_id, "group": group}
+                    rows.append({**key, "metric": "kept", "value": float(kept)})
+                    records.append({**key, "prompt": self.render(it.instruction), "completion": "",
+                                    "parsed_answer": "kept" if kept else "not kept",
+                                    "prompt_format": self.cfg.prompt_format, "instruction": it.instruction,
+                                    "refusal_score": round(score, 4)})
         if rows:
-            self.writer.append(rows)
+            self.writer.append(rows, records)
 
     # ------------------------------------------------------------------ stage 1
     def direction(self, data: SteeringData) -> Direction | None:

@@ -35,3 +35,12 @@ def test_smollm2_steering_run_reports_that_there_is_no_refusal_to_remove(smollm2
     assert len(kept) == 12 and kept.value.sum() == k + kv
     assert set(df[df.experiment == "harmful"].condition) == {"baseline"}
     assert pd.read_csv(tmp_path / "run" / "candidates.csv").empty
+    prompts = [json.loads(line) for line in (tmp_path / "run" / "prompts.jsonl").read_text().splitlines()]
+    filtered = {(p["condition"], p["group"], p["item_id"]): p for p in prompts if p["experiment"] == "refusal_filter"}
+    rows = df[df.experiment == "refusal_filter"]
+    assert len(filtered) == len(rows) == 24  # every filtered prompt, both classes, can be shown on its slide
+    for r in rows.itertuples():
+        p = filtered[(r.condition, r.group, r.item_id)]
+        assert p["prompt"].startswith("<|im_start|>user\n") and p["instruction"] in p["prompt"]
+        assert (p["refusal_score"] > 0 if r.group == "harmful" else p["refusal_score"] < 0) == bool(r.value)
+        assert p["parsed_answer"] == ("kept" if r.value else "not kept")
