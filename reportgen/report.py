@@ -94,16 +94,9 @@ def build_deck(report: Report, deck_spec: DeckSpec | None, recap: Takeaways | No
                today: dt.date | None = None, missing: Sequence[str] = ()) -> Deck:
     """Every slide; ``missing`` (failed experiments) becomes a slide right after the title."""
     from reportgen.deck.build import build_deck
-    from reportgen.deck.slides.bullets import bullet_slides
-    from reportgen.deck.spec import Deck
 
-    deck = report.timed("deck spec", lambda: build_deck(report.runs, report.charts, deck_spec, recap, glossary, today))
-    if missing:
-        notes = bullet_slides("Not in this deck: what failed", list(missing),
-                              "Experiments that failed or produced invalid results this week; see summary.md.")
-        slides = list(deck.slides)
-        slides[1:1] = notes
-        deck = Deck(tuple(slides), deck.properties, deck.takeaways, deck.chart_ids)
+    deck = report.timed("deck spec", lambda: build_deck(report.runs, report.charts, deck_spec, recap, glossary,
+                                                        today, missing))
     report.deck = deck
     return deck
 

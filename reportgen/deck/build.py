@@ -68,11 +68,14 @@ def build_deck(
     recap: Takeaways | None = None,
     glossary: Glossary | None = None,
     today: dt.date | None = None,
+    missing: Sequence[str] = (),
 ) -> Deck:
     """Every slide of the weekly deck, in order, from the chart specs and the runs.
 
     ``charts`` come from :func:`reportgen.chart.spec.build_chart_specs` (main charts
     followed by their backup charts). ``today`` fixes the date for reproducible tests.
+    ``missing`` (experiments that failed this week) becomes a slide right after the title,
+    placed before the summary's slide numbers are counted so they still point at the charts.
     """
     today = today or dt.date.today()
     spec = spec or DeckSpec(project="Weekly research update")
@@ -135,6 +138,9 @@ def build_deck(
     title_pt, shown_title = fit_title(normalize_text(title), 1.6 * INCH, (40, 36, 32, 28))
     head.append(TitleSlide(shown_title, title_pt, subtitle, normalize_text(spec.author),
                            notes=title_notes(runs, models)))
+    if missing:
+        head.extend(bullet_slides("Not in this deck: what failed", list(missing),
+                                  "Experiments that failed or produced invalid results this week; see summary.md."))
     head.extend(deckplan.opening_slides(spec, recap))
     items = deckplan.summary_items(charts)
     n_summary = len(deckplan.summary_slide(spec, items, {i.chart_id: 0 for i in items}))

@@ -41,3 +41,21 @@ def test_the_stages_compose_into_a_linted_summary(tmp_path):
                if any(getattr(s, "chart_id", None) == cid for s in deck.slides))
     assert [str(f) for f in findings] == [str(f) for f in report.lint]
     assert set(report.timings) == {"chart specs", "charts", "deck spec", "deck"}
+
+
+def test_the_summary_points_at_the_chart_slides_when_failures_are_listed_first():
+    import re
+
+    from reportgen.deck.spec import ChartSlide
+
+    report = rp.Report(rp.load_runs([EXAMPLES / d for d in ("steering", "truncation", "bias")]))
+    spec = load_deck_spec(EXAMPLES / "deck.yaml")
+    rp.build_charts(report, spec, EXAMPLES / "deck.yaml")
+    deck = rp.build_deck(report, spec, None, None, missing=["broken (bias) failed: boom"])
+    summary = next(s for s in deck.slides if s.title == "Summary")
+    refs = [(b, int(m.group(1))) for b in summary.bullets if (m := re.search(r"\(slide (\d+)\)$", b))]
+    assert refs, summary.bullets
+    for bullet, number in refs:
+        slide = deck.slides[number - 1]
+        assert isinstance(slide, ChartSlide) and bullet.startswith(slide.title), (bullet, slide.title)
+    assert deck.main_budget == spec.main_budget
