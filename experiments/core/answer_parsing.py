@@ -63,6 +63,21 @@ def _listed_options(text: str, labels: Sequence[str], options: Sequence[str]) ->
     return starts
 
 
+def _option_texts(labels: Sequence[str], options: Sequence[str]) -> dict[str, str]:
+    """Lower-cased option texts that name an option, mapped to its label.
+
+    A percentage also counts without its sign ("(78)" for the option "78%": SmolLM2 writes
+    it so), unless that bare number would name two options or is another option's text.
+    """
+    texts = {o.strip().lower(): lab for o, lab in zip(options, labels) if o.strip()}
+    bare: dict[str, list[str]] = {}
+    for text, lab in texts.items():
+        if re.fullmatch(_NUMBER + r"\s*%", text):
+            bare.setdefault(text.rstrip("%").strip(), []).append(lab)
+    texts.update({b: labs[0] for b, labs in bare.items() if len(labs) == 1 and b not in texts})
+    return texts
+
+
 def _prefix_pattern(prefix: str, body: str) -> re.Pattern[str]:
     """``prefix`` matched loosely: any run of whitespace in it matches any whitespace."""
     parts = [re.escape(p) for p in prefix.strip().split()]
@@ -94,11 +109,11 @@ def parse_choice(
         strong.append((m.end(), _letter(m)))
     weak_options: list[tuple[int, str]] = []
     if options:
-        alternatives = "|".join(re.escape(o.strip()) for o in sorted(options, key=len, reverse=True) if o.strip())
+        lookup = _option_texts(labels, options)
+        alternatives = "|".join(re.escape(o) for o in sorted(lookup, key=len, reverse=True))
         if alternatives:
             # "the answer is True", "answer: (36)": an option's text, bracketed or not.
             pat = re.compile(_ANSWER_LEAD + r"\(?\s*(?i:(?P<opt>" + alternatives + r"))(?![A-Za-z0-9])")
-            lookup = {o.strip().lower(): lab for o, lab in zip(options, labels)}
             for m in pat.finditer(text):
                 strong.append((m.end(), lookup[m.group("opt").lower()].upper()))
             # A bare "(True)" or "(36)": an option's text in brackets, read like a bare "(B)".

@@ -89,6 +89,16 @@ def test_option_text_in_brackets_is_read_as_that_option():
     assert parse_choice("The answer is (36).", ["A", "B", "C"], options=["12", "36", "40"]) == "B"
 
 
+def test_a_percentage_option_is_read_without_its_sign_only_when_that_is_unambiguous():
+    pct = ["18%", "38%", "58%", "78%"]
+    assert parse_choice("The answer is (78).", list("ABCD"), options=pct) == "D"
+    assert parse_choice("so (38) it is", list("ABCD"), options=pct) == "B"
+    assert parse_choice("The answer is (7).", list("ABCD"), options=pct) is None
+    # "78" is itself option A's text: it names A, never the percentage D.
+    assert parse_choice("The answer is (78).", list("ABCD"), options=["78", "38%", "58%", "78%"]) == "A"
+    assert parse_choice("The answer is (5).", list("ABC"), options=["5%", "5 %", "9%"]) is None
+
+
 def test_a_cut_off_echo_of_the_options_is_not_an_answer():
     text = "Let me list the options:\n(A) True\n(B) False\n(C) Unk"
     assert parse_choice(text, ["A", "B", "C"], options=["True", "False", "Unknown"]) is None
