@@ -312,5 +312,7 @@ def footnote_text(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[
         n_text = f"n = {min(ns)}–{max(ns)} per {unit}"
     for r in refs:
         n_text += ("; " if n_text else "") + f"{r.label.lower()} n = {r.estimate.n}"
-    described = stats.describe_intervals(e.method for e in ests + [r.estimate for r in refs])
-    return f"{n_text}. Error bars: {'; '.join(described)}."
+    every = ests + [r.estimate for r in refs]
+    described = stats.describe_intervals(e.method for e in every)
+    note = stats.sampling_note(every)
+    return f"{n_text}. Error bars: {'; '.join(described)}." + (f" {sentence_case(note)}." if note else "")
