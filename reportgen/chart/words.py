@@ -260,8 +260,13 @@ def breakdown_sentence(bars: Sequence[Bar], metric: str, baseline: str | None, n
 
 def x_breakdown_sentence(bars: Sequence[Bar], conds: Sequence[str], xs: Sequence[float], fmt: str,
                           xl: str) -> str:
-    """'Forced answer goes from 29% to 97% and continued reasoning from 60% to 97% between 0% and 100% …'."""
-    lo_x, hi_x = format_x(xs[0], fmt), format_x(xs[-1], fmt)
+    """'Forced answer goes from 29% to 97% and continued reasoning from 60% to 97% between 0% and 100% …'.
+
+    The range ends at the last level where neither condition is a sanity check (the forced
+    answer after the whole reasoning matches by construction: quoting its 100% says nothing)."""
+    checked = {b.group for b in bars if b.category in conds[:2] and b.estimate.check}
+    levels = [x for x in xs if format_x(x, fmt) not in checked] or list(xs)
+    lo_x, hi_x = format_x(levels[0], fmt), format_x(levels[-1], fmt)
     parts: list[str] = []
     for c in conds[:2]:
         own = {b.group: b for b in bars if b.category == c}
@@ -314,5 +319,8 @@ def footnote_text(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[
         n_text += ("; " if n_text else "") + f"{r.label.lower()} n = {r.estimate.n}"
     every = ests + [r.estimate for r in refs]
     described = stats.describe_intervals(e.method for e in every)
-    note = stats.sampling_note(every)
-    return f"{n_text}. Error bars: {'; '.join(described)}." + (f" {sentence_case(note)}." if note else "")
+    notes = [stats.sampling_note(every)]
+    if any(e.check for e in every):
+        mark = "Hatched grey bar" if kind == "bars" else "Hollow point"
+        notes.append(f"{mark}: sanity check, {stats.SANITY_CHECK} (not evidence)")
+    return f"{n_text}. Error bars: {'; '.join(described)}." + "".join(f" {sentence_case(n)}." for n in notes if n)

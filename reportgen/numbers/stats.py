@@ -22,6 +22,8 @@ from scipy import stats as _scipy_stats
 from statsmodels.stats.proportion import proportion_confint
 
 CONFIDENCE = 0.95
+#: How slides and footnotes say what a sanity check (``Estimate.check``) is.
+SANITY_CHECK = "cannot fail by construction"
 WILSON = "95% Wilson"
 T_INTERVAL = "95% t"
 #: Qualifiers :func:`mean` appends to its method; :func:`describe_intervals` merges them.
@@ -52,6 +54,9 @@ class Estimate:
     ``samples: k`` or several random directions); None when every row is its own item."""
     samples: int = 1
     """Samples per item (the ``sample`` column; the most any item has): the k of "k samples per item"."""
+    check: str | None = None
+    """Why this number cannot fail by construction (its rows' ``check`` column), when it is a
+    sanity check: charts mark it, and no summary, takeaway or claim quotes it as a finding."""
 
     @property
     def has_interval(self) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -121,6 +121,9 @@ def summarize(
                                   binary=kind == "rate", samples=_samples(part), **_bounds(part))
         else:
             est = stats.estimate(part["value"].to_numpy(dtype=float), binary=kind == "rate", **_bounds(part))
+        check = _check(part)
+        if check is not None:
+            est = replace(est, check=check)
         cells.append(
             Cell(
                 experiment=str(values["experiment"]),
@@ -131,7 +134,7 @@ def summarize(
                 group=_text(values.get("group")),
                 x=_number(values.get("x")),
                 estimate=est,
-                check=_check(part),
+                check=check,
             )
         )
     if "x" in keep:
