@@ -159,7 +159,7 @@ class CueRun:
     def _prompt_record(self, r: CueRecord, rule_j: Judgement | None, model_j: Judgement | None,
                        judge_prompt: str | None) -> dict[str, Any]:
         it = r.item
-        rec = {
+        rec: dict[str, Any] = {
             "experiment": "cue", "condition": "cued", "item_id": it.item_id, "group": r.cue,
             "prompt": r.prompt, "completion": r.completion, "parsed_answer": r.answer,
             "prompt_format": self.cfg.prompt_format,

@@ -35,6 +35,7 @@ from reportgen.numbers.stats import (
     CONFIDENCE,
     Estimate,
     format_number,
+    sampling_note,
     format_percent,
     paired_rate_difference,
 )
@@ -267,7 +268,7 @@ def measure_claim(claim: Claim, runs: Sequence[Run], where: str = "") -> Measure
     unit: Unit = "percent" if a.kind == "rate" else "number"
     other = claim.measure.other()
     if other is None:
-        return Measured(a.value, a.low, a.high, unit, False, str(a.n), a.method, (run_a,))
+        return Measured(a.value, a.low, a.high, unit, False, str(a.n), _with_sampling(a.method, a), (run_a,))
     rows_b, run_b = _select(runs, other, f"{where}, measure.minus")
     _not_a_check(rows_b, f"{where}, measure.minus")
     b = _estimate(rows_b)
@@ -289,7 +290,14 @@ def measure_claim(claim: Claim, runs: Sequence[Run], where: str = "") -> Measure
     else:
         low, high, method = _mean_difference(rows_a, rows_b, alpha)
     runs_used = tuple(dict.fromkeys((run_a, run_b)))
-    return Measured(a.value - b.value, float(low), float(high), unit, True, f"{a.n} vs {b.n}", method, runs_used)
+    return Measured(a.value - b.value, float(low), float(high), unit, True, f"{a.n} vs {b.n}",
+                    _with_sampling(method, a, b), runs_used)
+
+
+def _with_sampling(method: str, *estimates: Estimate) -> str:
+    """The interval method, and "k samples per item, interval clustered by item" when sampled."""
+    note = sampling_note(estimates)
+    return f"{method}; {note}" if note else method
 
 
 def _not_a_check(rows: pd.DataFrame, where: str) -> None:
@@ -304,7 +312,7 @@ def _repeats_items(rows: pd.DataFrame) -> bool:
 
 
 def _per_item(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows.groupby("item_id", sort=False, as_index=False)["value"].mean()
+    return rows.groupby("item_id", sort=False)["value"].mean().reset_index()
 
 
 def _paired_values(rows_a: pd.DataFrame, rows_b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:

@@ -177,12 +177,12 @@ def describe_intervals(methods: Iterable[str]) -> list[str]:
     """
     bases: dict[str, list[str]] = {}
     notes: list[str] = []
-    for m in dict.fromkeys(methods):
-        if "no interval" in m:
-            notes.append(m)
+    for method in dict.fromkeys(methods):
+        if "no interval" in method:
+            notes.append(method)
             continue
-        clustered = _CLUSTERED in m
-        m = m.replace(_CLUSTERED, "")
+        clustered = _CLUSTERED in method
+        m = method.replace(_CLUSTERED, "")
         base, qualifier = m, ""
         if m.endswith(_ALL_EQUAL):
             base, qualifier = m.removesuffix(_ALL_EQUAL), "zero width where all values are equal"
@@ -222,7 +222,7 @@ def estimate(
 
 
 def clustered(
-    values: Sequence[float], items: Sequence[object], binary: bool, *, samples: int = 1,
+    values: Iterable[float], items: Sequence[object], binary: bool, *, samples: int = 1,
     lower: float | None = None, upper: float | None = None,
 ) -> Estimate:
     """An estimate over rows that repeat items (``k`` samples per item), its interval clustered by item.
@@ -242,7 +242,7 @@ def clustered(
     A rate of 0 or 1 has no variance to compare, so n_eff is the number of items (cautious).
     ``samples`` only labels the estimate (how many of an item's rows are samples of it).
     """
-    arr = np.asarray(values, dtype=float)
+    arr = np.asarray(list(values), dtype=float)
     frame = pd.DataFrame({"item": list(items), "value": arr})
     per_item = frame.groupby("item", sort=False)["value"]
     means = per_item.mean().to_numpy()

@@ -107,4 +107,7 @@ def test_a_difference_over_sampled_cells_compares_per_item_means(make_run):
     sampled = measure_claim(diff, [run])
     assert sampled.value == pytest.approx(once.value)
     assert "per-item means" in sampled.method and "paired t" in sampled.method
+    assert sampled.method.endswith("4 samples per item, interval clustered by item")
+    single = Claim(id="a", label="ablated", measure={"experiment": "harmful", "metric": "refusal", "condition": "ablation"})
+    assert "4 samples per item, interval clustered by item" in measure_claim(single, [run]).method
     assert sampled.high - sampled.low > 0.5 * (once.high - once.low)  # not the sqrt(4)-narrower naive one
