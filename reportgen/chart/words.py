@@ -145,7 +145,9 @@ def curve_sentence(series: Sequence[Series], metric: str, x_label: str, x_format
         return f"No {noun} data to plot", "", None, None
     if len(series) == 1:
         s = series[0]
-        first, last = s.points[0], s.points[-1]
+        # A sanity-check point (it cannot fail by construction) is no end of a takeaway.
+        points = [p for p in s.points if not p.estimate.check] or list(s.points)
+        first, last = points[0], points[-1]
         if first.estimate.overlaps(last.estimate):
             return (
                 f"{sentence_case(noun)} does not clearly change between {format_x(first.x, x_format)} and "
@@ -161,7 +163,7 @@ def curve_sentence(series: Sequence[Series], metric: str, x_label: str, x_format
     s1, s2 = series[0], series[1]
     p2 = {p.x: p.estimate for p in s2.points}
     best: tuple[float, float] | None = None  # (gap, x)
-    xs_all = sorted(p.x for p in s1.points if p.x in p2)
+    xs_all = sorted(p.x for p in s1.points if p.x in p2 and not (p.estimate.check or p2[p.x].check))
     # Prefer a gap inside the range: the ends are degenerate (no reasoning / all of it).
     for candidates in (xs_all[1:-1], xs_all):
         for p in s1.points:

@@ -114,3 +114,9 @@ def test_lint_flags_a_takeaway_that_cites_a_check_value(truncation):
     cited = ds.Deck(tuple(slides), deck.properties, deck.takeaways, deck.chart_ids)
     found = [f for f in lint_deck(cited, charts, Glossary({})) if f.code == "takeaway-cites-check"]
     assert len(found) == 1 and found[0].slide == i + 1 and "100%" in found[0].message
+
+
+def test_a_single_curve_takeaway_ends_at_the_last_point_that_could_fail():
+    run = run_of(curve_rows("forced", {0.0: 0.1, 0.5: 0.7, 1.0: 1.0}, check_at_full=True))
+    main = next(c for c in build_chart_specs([run]) if not c.backup and c.kind == "curve")
+    assert "rises from 10% at 0% to 70% at 50%" in main.title and "100%" not in main.title
