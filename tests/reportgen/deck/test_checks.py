@@ -120,3 +120,20 @@ def test_a_single_curve_takeaway_ends_at_the_last_point_that_could_fail():
     run = run_of(curve_rows("forced", {0.0: 0.1, 0.5: 0.7, 1.0: 1.0}, check_at_full=True))
     main = next(c for c in build_chart_specs([run]) if not c.backup and c.kind == "curve")
     assert "rises from 10% at 0% to 70% at 50%" in main.title and "100%" not in main.title
+
+
+def test_the_rendered_deck_labels_the_check_and_its_summary_quotes_no_check(truncation, tmp_path):
+    from pptx import Presentation
+
+    from reportgen.chart.render import render_charts
+    from reportgen.deck.render import render_deck
+
+    run, charts = truncation
+    images = dict(zip([c.chart_id for c in charts], render_charts(charts, tmp_path / "charts", workers=1)))
+    out = render_deck(build_deck([run], charts), images, tmp_path / "deck.pptx")
+    texts = ["\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame) for s in Presentation(out).slides]
+    summary = next(t for t in texts if t.startswith("Summary"))
+    assert "(30/30" not in summary  # the forced answer at 100 % kept, 30/30 by construction
+    curve = next(t for t in texts if "Hollow point: sanity check" in t)
+    assert "cannot fail by construction" in curve
+    assert any("Hatched grey bar: sanity check" in t for t in texts)  # the binned backup
