@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from experiments.bias.counterfactuals import AttributeSpec, template_slots
-from experiments.core.config import ExperimentConfig, StrictModel
+from experiments.core.config import Decoding, ExperimentConfig, StrictModel, check_samples
 
 #: The answer-format instruction of Turpin et al. (2023), used for every dataset but the organism.
 DEFAULT_INSTRUCTION = (
@@ -32,6 +32,8 @@ class CueSection(StrictModel):
     instruction: str = Field("auto", description="answer-format instruction after the question; auto = "
                              "none for the organism, Turpin et al.'s otherwise; '' = none")
     answer_prefix: str | None = Field(None, description="text the answer follows, e.g. 'The best answer is: ('")
+    samples: int = Field(1, ge=1, description="generations per item and cue (needs do_sample); sample s of the "
+                         "cued answer is compared with sample s of the uncued one; rows carry a sample column")
 
     @model_validator(mode="after")
     def _cues_given(self) -> CueSection:
@@ -125,9 +127,10 @@ class JudgeSection(StrictModel):
         return self
 
 
-class BiasConfig(ExperimentConfig):
-    do_sample: bool = Field(False, description="greedy by default, as the switch definition assumes")
-    temperature: float = Field(1.0, gt=0)
+class BiasConfig(ExperimentConfig, Decoding):
+    """Greedy by default, as the switch definition assumes; ``do_sample`` with ``cue.samples: k``
+    asks every cue k times (the reporter then averages per item and clusters by item)."""
+
     cue: CueSection = Field(default_factory=CueSection)
     attribute: AttributeSection = Field(default_factory=AttributeSection)
     judge: JudgeSection = Field(default_factory=JudgeSection)
@@ -136,4 +139,5 @@ class BiasConfig(ExperimentConfig):
     def _something_to_do(self) -> BiasConfig:
         if not self.cue.enabled and not self.attribute.enabled:
             raise ValueError("cue.enabled and attribute.enabled are both false: nothing to run")
+        check_samples(self.cue.samples, self.do_sample, "cue.samples")
         return self

@@ -5,7 +5,8 @@ Rows (experiment ``cue``, condition ``cued``, group = cue name), per item: ``exc
 item: the uncued answer already was the cued option), and for the items not excluded ``switched``
 and ``parse_failure``; for switched items ``articulated`` (the judge's verdict) and ``mentioned``
 (the rule judge saw the cue named at all). With a judge model also ``articulated_rules`` and
-``judge_parse_failure``.
+``judge_parse_failure``. With ``cue.samples: k`` (and ``do_sample``) each (item, cue) is asked k
+times, each sample a row set of its own (``sample`` column 0..k-1), resumable per sample.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from experiments.bias.items import ChoiceItem, cued_index, few_shot_examples, lo
 from experiments.bias.session import BiasSession, chunks, judgement_fields
 from experiments.bias.switching import SwitchOutcome, classify_switch
 from experiments.core.answer_parsing import parse_choice
+from experiments.core.batching import sample_key
 from experiments.core.errors import ExperimentError
 
 
@@ -31,6 +33,7 @@ class CueRecord:
 
     item: ChoiceItem
     cue: str
+    sample: int
     outcome: SwitchOutcome
     factor: Factor
     """What the judges look for in the reasoning: this cue, pointing at ``cued_label``."""
@@ -46,9 +49,12 @@ class CueRecord:
 
 
 def cue_rows(item_id: str, cue: str, outcome: SwitchOutcome, rule_j: Judgement | None,
-             model_j: Judgement | None) -> list[dict[str, Any]]:
-    """The result rows of one (item, cue); the judgements exist exactly when the answer switched."""
-    base = {"experiment": "cue", "condition": "cued", "item_id": item_id, "group": cue}
+             model_j: Judgement | None, sample: int | None = None) -> list[dict[str, Any]]:
+    """The result rows of one (item, cue[, sample]); the judgements exist exactly when the answer
+    switched. ``sample`` (``cue.samples`` > 1) goes in the rows' ``sample`` column."""
+    base: dict[str, Any] = {"experiment": "cue", "condition": "cued", "item_id": item_id, "group": cue}
+    if sample is not None:
+        base["sample"] = sample
     rows: list[dict[str, Any]] = [{**base, "metric": "excluded", "value": int(outcome.excluded)}]
     if outcome.excluded:
         return rows
@@ -81,7 +87,8 @@ class CueRun:
         if sec.target is not None:
             cues = {n: c.model_copy(update={"target": sec.target}) for n, c in cues.items()}
         writer = self.s.writer
-        todo = [it for it in items if not all(writer.is_done("cue", "cued", it.item_id, group=n) for n in cues)]
+        todo = [it for it in items if not all(writer.is_done("cue", "cued", it.item_id, group=n, sample=s)
+                                              for n in cues for s in range(sec.samples))]
         parts = chunks(todo, self.cfg.batch_size)
         for chunk in tqdm(parts, desc="bias: cues", disable=None if parts else True):
             self._chunk(chunk, items, cues)
@@ -90,18 +97,36 @@ class CueRun:
         return parse_choice(text, item.labels, options=item.options, answer_prefix=self.cfg.cue.answer_prefix)
 
     def _chunk(self, chunk: list[ChoiceItem], pool: list[ChoiceItem], cues: dict[str, CueSpec]) -> None:
+        records = [r for s in range(self.cfg.cue.samples) for r in self._sample(chunk, pool, cues, s)]
+        judged = self.s.judges.judge([(r.completion, r.factor, r.answer) for r in records if r.outcome.switched])
+        verdicts = iter(judged)
+        rows: list[dict[str, Any]] = []
+        prompt_recs: list[dict[str, Any]] = []
+        sampled = self.cfg.cue.samples > 1
+        for r in records:
+            rule_j = model_j = judge_prompt = None
+            if r.outcome.switched:
+                rule_j, model_j, judge_prompt = next(verdicts)
+            rows += cue_rows(r.item.item_id, r.cue, r.outcome, rule_j, model_j, r.sample if sampled else None)
+            prompt_recs.append(self._prompt_record(r, rule_j, model_j, judge_prompt))
+        self.s.writer.append(rows, prompt_recs)
+
+    def _sample(self, chunk: list[ChoiceItem], pool: list[ChoiceItem], cues: dict[str, CueSpec],
+                sample: int) -> list[CueRecord]:
+        """Sample ``sample`` of every pending (item, cue) of a chunk: the uncued and the cued
+        answer are both that sample's draws, so a switch compares like with like."""
         instr = self.cfg.cue.resolved_instruction()
         seed = self.cfg.seed
         prompter = self.s.prompter
         users = [uncued_text(it, instr) for it in chunk]
         base_prompts = [prompter(u) for u in users]
-        base_out = self.s.generate(base_prompts, [it.item_id for it in chunk], "uncued")
+        base_out = self.s.generate(base_prompts, [sample_key(it.item_id, sample) for it in chunk], "uncued")
         base_ans = [self._parse_choice(it, o) for it, o in zip(chunk, base_out)]
 
         records: list[CueRecord] = []
         for name, cue in cues.items():
             pending = [k for k, it in enumerate(chunk)
-                       if not self.s.writer.is_done("cue", "cued", it.item_id, group=name)]
+                       if not self.s.writer.is_done("cue", "cued", it.item_id, group=name, sample=sample)]
             queries, prompts = [], []
             for k in pending:
                 it = chunk[k]
@@ -115,7 +140,8 @@ class CueRun:
                     prompter.second_turn(users[k], base_out[k], q.follow_up) if q.follow_up is not None
                     else prompter(q.user)
                 )
-            outs = self.s.generate(prompts, [chunk[k].item_id for k in pending], name) if prompts else []
+            keys = [sample_key(chunk[k].item_id, sample) for k in pending]
+            outs = self.s.generate(prompts, keys, name) if prompts else []
             for k, q, prompt, out in zip(pending, queries, prompts, outs):
                 it = chunk[k]
                 label = None if q.cued_index is None else it.labels[q.cued_index]
@@ -124,26 +150,16 @@ class CueRun:
                 factor = Factor("cue", name, tuple(cue.keywords), label,
                                 fill(cue.description or name, letter=label or "?"))
                 records.append(CueRecord(
-                    item=it, cue=name, outcome=outcome, factor=factor, answer=ans, prompt=prompt,
+                    item=it, cue=name, sample=sample, outcome=outcome, factor=factor, answer=ans, prompt=prompt,
                     completion=out, cue_text=q.cue_text, cued_label=label, uncued_prompt=base_prompts[k],
                     uncued_completion=base_out[k], uncued_answer=base_ans[k],
                 ))
-        judged = self.s.judges.judge([(r.completion, r.factor, r.answer) for r in records if r.outcome.switched])
-        verdicts = iter(judged)
-        rows: list[dict[str, Any]] = []
-        prompt_recs: list[dict[str, Any]] = []
-        for r in records:
-            rule_j = model_j = judge_prompt = None
-            if r.outcome.switched:
-                rule_j, model_j, judge_prompt = next(verdicts)
-            rows += cue_rows(r.item.item_id, r.cue, r.outcome, rule_j, model_j)
-            prompt_recs.append(self._prompt_record(r, rule_j, model_j, judge_prompt))
-        self.s.writer.append(rows, prompt_recs)
+        return records
 
     def _prompt_record(self, r: CueRecord, rule_j: Judgement | None, model_j: Judgement | None,
                        judge_prompt: str | None) -> dict[str, Any]:
         it = r.item
-        rec = {
+        rec: dict[str, Any] = {
             "experiment": "cue", "condition": "cued", "item_id": it.item_id, "group": r.cue,
             "prompt": r.prompt, "completion": r.completion, "parsed_answer": r.answer,
             "prompt_format": self.cfg.prompt_format,
@@ -152,5 +168,7 @@ class CueRun:
             "reference_condition": "uncued", "reference_prompt": r.uncued_prompt,
             "reference_completion": r.uncued_completion, "reference_answer": r.uncued_answer,
         }
+        if self.cfg.cue.samples > 1:
+            rec["sample"] = r.sample
         rec.update(judgement_fields(rule_j, model_j, judge_prompt))
         return rec

@@ -56,10 +56,11 @@ class BiasSession:
 
     def generate(self, prompts: Sequence[str], keys: Sequence[str], desc: str) -> list[str]:
         """Completions of ``prompts``; when sampling, each is seeded by its own key (item, and
-        stage ``desc``), so a resumed run samples exactly what an uninterrupted one would."""
+        sample: :func:`~experiments.core.batching.sample_key`) and stage ``desc``, so a resumed
+        run samples exactly what an uninterrupted one would."""
         out = generate(
             self.lm, list(prompts), max_new_tokens=self.cfg.max_new_tokens, batch_size=self.cfg.batch_size,
-            do_sample=self.cfg.do_sample, temperature=self.cfg.temperature,
+            do_sample=self.cfg.do_sample, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
             seed=[item_seed(self.cfg.seed, f"{desc}:{k}") for k in keys], desc=desc,
         )
         return [o.strip() for o in out]

@@ -192,7 +192,8 @@ def continuation_logprobs(
 
 
 def _generation_config(
-    lm: LoadedModel, max_new_tokens: int, do_sample: bool, temperature: float, min_new_tokens: int = 0
+    lm: LoadedModel, max_new_tokens: int, do_sample: bool, temperature: float, min_new_tokens: int = 0,
+    top_p: float = 1.0,
 ) -> Any:
     """A fresh config, so a model's shipped sampling defaults (top_p, repetition_penalty…)
     never leak into what the run calls greedy decoding."""
@@ -205,7 +206,7 @@ def _generation_config(
         min_new_tokens=min_new_tokens,
         do_sample=do_sample,
         temperature=temperature if do_sample else 1.0,
-        top_p=1.0,
+        top_p=top_p if do_sample else 1.0,
         top_k=0 if do_sample else 50,
         repetition_penalty=1.0,
         pad_token_id=lm.tokenizer.pad_token_id,
@@ -213,10 +214,17 @@ def _generation_config(
     )
 
 
-def item_seed(seed: int, key: str) -> int:
-    """A sampling seed for one unit of work (an item under one stage), stable across runs,
-    processes, batch sizes and item order: what a resumed run needs to sample the same text."""
-    return (seed * 1_000_003 + zlib.crc32(key.encode("utf-8"))) % (2**63)
+def sample_key(key: str, sample: int) -> str:
+    """The seed key of sample ``sample`` of a unit; sample 0 keeps the unit's own key, so the
+    first sample draws what runs drew before ``samples: k`` existed."""
+    return f"{key}#sample{int(sample)}" if sample else key
+
+
+def item_seed(seed: int, key: str, sample: int = 0) -> int:
+    """A sampling seed for one unit of work (an item under one stage, and which of its
+    ``samples: k``), stable across runs, processes, batch sizes and item order: what a resumed
+    run needs to sample the same text."""
+    return (seed * 1_000_003 + zlib.crc32(sample_key(key, sample).encode("utf-8"))) % (2**63)
 
 
 class _RowSampler:
@@ -229,16 +237,29 @@ class _RowSampler:
     same text on any device.
     """
 
-    def __init__(self, seeds: Sequence[int], temperature: float):
+    def __init__(self, seeds: Sequence[int], temperature: float, top_p: float = 1.0):
         self.generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
         self.temperature = temperature
+        self.top_p = top_p
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         probs = torch.softmax(scores.float().cpu() / self.temperature, dim=-1)
+        if self.top_p < 1.0:
+            probs = nucleus(probs, self.top_p)
         picked = torch.stack([torch.multinomial(p, 1, generator=g)[0] for p, g in zip(probs, self.generators)])
         out = torch.full_like(scores, float("-inf"))
         out[torch.arange(len(picked)), picked.to(scores.device)] = 0.0
         return out
+
+
+def nucleus(probs: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Keep, per row, the most probable tokens whose mass first reaches ``top_p`` (nucleus
+    sampling; at least the top token), renormalised."""
+    sorted_p, order = probs.sort(dim=-1, descending=True)
+    drop_sorted = (sorted_p.cumsum(dim=-1) - sorted_p) >= top_p
+    drop_sorted[..., 0] = False
+    kept = probs.masked_fill(torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted), 0.0)
+    return kept / kept.sum(dim=-1, keepdim=True)
 
 
 class _StopOnStrings:
@@ -279,6 +300,7 @@ def generate(
     batch_size: int = 8,
     do_sample: bool = False,
     temperature: float = 1.0,
+    top_p: float = 1.0,
     seed: int | Sequence[int] = 0,
     stop_strings: Sequence[str] | None = None,
     min_new_tokens: int = 0,
@@ -286,7 +308,8 @@ def generate(
 ) -> list[str]:
     """Generate a completion for each prompt; returns the completion text only, in input order.
 
-    Greedy by default. With ``do_sample`` and one ``seed`` per text, each text samples from
+    Greedy by default. With ``do_sample`` (at ``temperature``, from the ``top_p`` nucleus)
+    and one ``seed`` per text, each text samples from
     its own generator, so its completion does not depend on the batch it lands in (a resumed
     run samples the same text; see :func:`item_seed`). With a single ``seed`` the RNG is
     seeded per batch (reproducible only at a fixed batch size and item set). Generation stops at EOS or at any of
@@ -300,7 +323,7 @@ def generate(
     if row_seeds is not None and len(row_seeds) != len(texts):
         raise ValueError(f"{len(row_seeds)} seeds for {len(texts)} texts")
     # Per-row sampling runs as greedy selection over the one token each row's sampler kept.
-    cfg = _generation_config(lm, max_new_tokens, do_sample and not per_row, temperature, min_new_tokens)
+    cfg = _generation_config(lm, max_new_tokens, do_sample and not per_row, temperature, min_new_tokens, top_p)
     from transformers import LogitsProcessorList, StoppingCriteriaList
 
     out: list[str] = [""] * len(texts)
@@ -309,7 +332,7 @@ def generate(
         batch.pop("position_ids")  # generate derives them from the mask, step by step
         processors = LogitsProcessorList()
         if do_sample and row_seeds is not None:
-            processors.append(_RowSampler([row_seeds[i] for i in idx], temperature))
+            processors.append(_RowSampler([row_seeds[i] for i in idx], temperature, top_p))
         elif do_sample:
             torch.manual_seed(batch_seed + b)
         stopping = StoppingCriteriaList(

@@ -17,7 +17,8 @@ from experiments.core.errors import ConfigError
 from experiments.core.prompting import PromptFormat
 from reportgen.rundir.strict import Strict, config_hash, load_yaml_model
 
-__all__ = ["ExperimentConfig", "StrictModel", "config_hash", "load_config", "validate_config"]
+__all__ = ["Decoding", "ExperimentConfig", "StrictModel", "check_samples", "config_hash", "load_config",
+           "validate_config"]
 
 C = TypeVar("C", bound=BaseModel)
 
@@ -43,6 +44,23 @@ class ExperimentConfig(StrictModel):
         None, description="for prompt_format: completion; must contain {user}"
     )
     max_new_tokens: int = Field(64, ge=1)
+
+
+class Decoding(StrictModel):
+    """How a runner that generates decodes: greedy by default; with ``do_sample`` each
+    completion is drawn at ``temperature`` from the ``top_p`` nucleus, seeded by its item (and
+    sample), so a resumed run draws what an uninterrupted one would."""
+
+    do_sample: bool = Field(False, description="sample generations (greedy when false)")
+    temperature: float = Field(1.0, gt=0)
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling: keep the tokens whose mass first reaches top_p")
+
+
+def check_samples(samples: int, do_sample: bool, field: str = "samples") -> None:
+    """``samples: k`` > 1 draws k generations per item, which greedy decoding makes identical."""
+    if samples > 1 and not do_sample:
+        raise ValueError(f"{field}: {samples} needs do_sample: true (greedy decoding would give "
+                         f"{samples} identical samples)")
 
 
 def _describe(err: ErrorDetails) -> str:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from experiments.core.config import ExperimentConfig, StrictModel
+from experiments.core.config import Decoding, ExperimentConfig, StrictModel, check_samples
 from experiments.steering.judge import JudgeConfig
 from experiments.steering.scoring import REFUSAL_SUBSTRINGS, REFUSAL_TOKENS
 
@@ -97,8 +97,13 @@ class ScoringConfig(StrictModel):
     judge: JudgeConfig | None = None
 
 
-class SteeringConfig(ExperimentConfig):
-    """Everything that determines a steering run (hashed into run.json)."""
+class SteeringConfig(ExperimentConfig, Decoding):
+    """Everything that determines a steering run (hashed into run.json).
+
+    Completions are greedy by default; with ``do_sample`` and ``samples: k`` every prompt is
+    completed k times under each condition (``refusal`` rows per sample; the first-token
+    ``refusal_score`` once, it does not depend on sampling).
+    """
 
     data: DataConfig = Field(default_factory=DataConfig)
     selection: SelectionConfig = Field(default_factory=SelectionConfig)
@@ -107,7 +112,15 @@ class SteeringConfig(ExperimentConfig):
     cost: CostConfig = Field(default_factory=CostConfig)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     random_controls: bool = Field(True, description="random direction of equal norm as a control")
+    random_directions: int = Field(1, ge=1, description="how many random directions the control draws; each is "
+                                   "one sample of the control (sample column), so its interval carries their spread")
+    samples: int = Field(1, ge=1, description="completions per prompt and condition (needs do_sample)")
     save_orthogonalized: bool = Field(False, description="write the orthogonalised model to RUN_DIR/orthogonalized_model")
+
+    @model_validator(mode="after")
+    def _samples_are_sampled(self) -> SteeringConfig:
+        check_samples(self.samples, self.do_sample)
+        return self
 
     @model_validator(mode="after")
     def _orthogonalisation_is_zero_ablation(self) -> SteeringConfig:

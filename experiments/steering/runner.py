@@ -37,7 +37,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from experiments.core.batching import continuation_logprobs, generate, next_token_logprobs
+from experiments.core.batching import continuation_logprobs, generate, item_seed, next_token_logprobs
 from experiments.core.config import load_config
 from experiments.core.datasets import InstructionItem
 from experiments.core.hooks import activation_addition, directional_ablation
@@ -217,48 +217,84 @@ class SteeringRun:
         with_generation: bool = True,
         x: float | None = None,
         group: str | None = None,
+        direction: int = 0,
     ) -> None:
-        """Refusal score (one forward pass) and, optionally, greedy completions scored by
-        substring (and judge), for every item not yet written, batch by batch."""
-        pending = [it for it in items if not self.writer.is_done(experiment, condition, it.item_id, x, group)]
+        """Refusal score (one forward pass) and, optionally, completions (greedy, or ``samples``
+        sampled ones) scored by substring (and judge), for every item not yet written, batch by
+        batch. ``direction`` numbers the random direction of a control with several; a row's
+        ``sample`` is ``direction * samples + the completion's sample``."""
+        k = self.cfg.samples
+        first = direction * k
+        pending = [it for it in items
+                   if not self.writer.is_done(experiment, condition, it.item_id, x, group, first)]
         label = f"{experiment}/{condition}" + (f" {group} x={x:g}" if x is not None else "")
-        subs = self.cfg.scoring.refusal_substrings
         for start in tqdm(range(0, len(pending), self.bs), desc=label, disable=None, leave=False):
             batch = pending[start: start + self.bs]
             prompts = [self.render(it.instruction) for it in batch]
             with intervene():
                 lp = next_token_logprobs(self.lm, prompts, batch_size=self.bs)
-                comps = (generate(self.lm, prompts, max_new_tokens=self.cfg.max_new_tokens, batch_size=self.bs)
-                         if with_generation else None)
+                comps = [self._complete(prompts, [f"{experiment}:{condition}:{x}:{group}:{it.item_id}" for it in batch],
+                                        first + s) if with_generation else None for s in range(k)]
             scores = refusal_score(lp, self.token_ids)
-            judged = (self.judge.judge([it.instruction for it in batch], comps)
-                      if self.judge is not None and comps is not None else None)
             rows, records = [], []
-            for j, it in enumerate(batch):
-                key = {"experiment": experiment, "condition": condition, "item_id": it.item_id, "x": x, "group": group}
-                rows.append({**key, "metric": "refusal_score", "value": float(scores[j])})
-                refused = None
-                if comps is not None:
-                    refused = is_refusal(comps[j], subs)
-                    rows.append({**key, "metric": "refusal", "value": float(refused)})
-                if judged is not None:
-                    rows.append({**key, "metric": "refusal_judge", "value": judged[j]})
-                records.append({
-                    **key, "prompt": prompts[j], "completion": comps[j] if comps is not None else "",
-                    "parsed_answer": None if refused is None else ("refusal" if refused else "compliance"),
-                    "prompt_format": self.cfg.prompt_format, "instruction": it.instruction,
-                    "refusal_score": round(float(scores[j]), 4),
-                })
+            for s, texts in enumerate(comps):
+                rows_s, records_s = self._scored(batch, prompts, scores, texts, s == 0,
+                                                 {"experiment": experiment, "condition": condition, "x": x,
+                                                  "group": group, **self._sample_field(first + s)})
+                rows += rows_s
+                records += records_s
             self.writer.append(rows, records)
 
-    def cost(self, items: Sequence[InstructionItem], conditions: dict[str, Intervention]) -> None:
+    def _complete(self, prompts: list[str], keys: list[str], sample: int) -> list[str]:
+        """Greedy completions, or when sampling each seeded by its prompt, condition and sample."""
+        c = self.cfg
+        return generate(self.lm, prompts, max_new_tokens=c.max_new_tokens, batch_size=self.bs,
+                        do_sample=c.do_sample, temperature=c.temperature, top_p=c.top_p,
+                        seed=[item_seed(c.seed, key, sample) for key in keys])
+
+    def _scored(self, batch: Sequence[InstructionItem], prompts: list[str], scores: torch.Tensor,
+                comps: list[str] | None, with_score: bool, base: dict[str, Any]) -> tuple[list, list]:
+        """Rows and prompt records of one sample of a batch: the refusal score (once per item,
+        ``with_score``), the substring verdict and the judge's on the completions."""
+        subs = self.cfg.scoring.refusal_substrings
+        judged = (self.judge.judge([it.instruction for it in batch], comps)
+                  if self.judge is not None and comps is not None else None)
+        rows, records = [], []
+        for j, it in enumerate(batch):
+            key = {**base, "item_id": it.item_id}
+            if with_score:
+                rows.append({**key, "metric": "refusal_score", "value": float(scores[j])})
+            refused = None
+            if comps is not None:
+                refused = is_refusal(comps[j], subs)
+                rows.append({**key, "metric": "refusal", "value": float(refused)})
+            if judged is not None:
+                rows.append({**key, "metric": "refusal_judge", "value": judged[j]})
+            records.append({
+                **key, "prompt": prompts[j], "completion": comps[j] if comps is not None else "",
+                "parsed_answer": None if refused is None else ("refusal" if refused else "compliance"),
+                "prompt_format": self.cfg.prompt_format, "instruction": it.instruction,
+                "refusal_score": round(float(scores[j]), 4),
+            })
+        return rows, records
+
+    def _sample_field(self, sample: int) -> dict[str, int]:
+        """The ``sample`` column, written when a prompt has several completions or random directions."""
+        return {"sample": sample} if self.cfg.samples > 1 or self._random_count() > 1 else {}
+
+    def _random_count(self) -> int:
+        return self.cfg.random_directions if self.cfg.random_controls else 0
+
+    def cost(self, items: Sequence[InstructionItem], conditions: Sequence[tuple[str, Intervention, int]]) -> None:
         """KL of next-token distributions vs baseline, and cross-entropy of the model's own
-        baseline answers (from the ``harmless``/``baseline`` completions), per condition."""
-        answers = {r["item_id"]: r["completion"] for r in self.writer.prompt_records("harmless", "baseline")}
-        for condition, intervene in conditions.items():
+        baseline answers (from the ``harmless``/``baseline`` completions; the first sample's
+        when sampled), per (condition, random direction)."""
+        answers = {r["item_id"]: r["completion"] for r in self.writer.prompt_records("harmless", "baseline")
+                   if not r.get("sample")}
+        for condition, intervene, direction in conditions:
             if condition == "baseline" and not self.cfg.cost.cross_entropy:
                 continue
-            pending = [it for it in items if not self.writer.is_done("cost", condition, it.item_id)]
+            pending = [it for it in items if not self.writer.is_done("cost", condition, it.item_id, sample=direction)]
             for start in tqdm(range(0, len(pending), self.bs), desc=f"cost/{condition}", disable=None, leave=False):
                 batch = pending[start: start + self.bs]
                 prompts = [self.render(it.instruction) for it in batch]
@@ -271,7 +307,8 @@ class SteeringRun:
                 kl = kl_divergence(base, lp) if base is not None and lp is not None else None
                 rows, records = [], []
                 for j, it in enumerate(batch):
-                    key = {"experiment": "cost", "condition": condition, "item_id": it.item_id}
+                    key = {"experiment": "cost", "condition": condition, "item_id": it.item_id,
+                           **self._sample_field(direction)}
                     measured = {}
                     if kl is not None:
                         measured["kl"] = float(kl[j])
@@ -287,7 +324,8 @@ class SteeringRun:
                         "prompt_format": self.cfg.prompt_format, "instruction": it.instruction,
                         **{m: round(v, 6) for m, v in measured.items()},
                     })
-                self.writer.append(rows, records, keys=[unit_key("cost", condition, it.item_id) for it in batch])
+                self.writer.append(rows, records,
+                                   keys=[unit_key("cost", condition, it.item_id, sample=direction) for it in batch])
 
     def run(self, data: SteeringData) -> pd.DataFrame:
         c, w = self.cfg, self.writer
@@ -298,7 +336,8 @@ class SteeringRun:
             self.measure("harmful", "baseline", data.harmful_eval)
             self.measure("harmless", "baseline", data.harmless_eval)
             return w.finish()
-        rand = random_direction(d.vector, seed=c.seed) if c.random_controls else None
+        # Direction 0 keeps the seed a single control always had; each further one is a new draw.
+        rands = [random_direction(d.vector, seed=c.seed + j) for j in range(self._random_count())]
         iv = c.intervention
         window = "all layers" if iv.ablation_layers is None else f"layers {iv.ablation_layers}"
         w.update_info(
@@ -308,17 +347,20 @@ class SteeringRun:
                 "baseline": "no intervention",
                 "ablation": f"refusal direction (layer {d.layer}, position {d.position}) {iv.ablation_mode}-ablated "
                             f"at {window}, residual stream and attention/MLP outputs",
-                "random_ablation": "a random direction of the same norm, ablated the same way (control)",
+                "random_ablation": ("a random direction of the same norm, ablated the same way (control)"
+                                    if len(rands) <= 1 else
+                                    f"{len(rands)} random directions of the same norm, each ablated the same way "
+                                    "(control; each direction is a sample of the item)"),
                 "addition": f"refusal direction x {iv.addition_coeff:g} added at layer "
                             f"{d.layer if iv.addition_layer is None else iv.addition_layer}, "
                             f"{'prompt positions only' if iv.addition_scope == 'prompt' else 'all positions incl. generated'}",
             },
         )
-        harmful = {"baseline": contextlib.nullcontext, "ablation": self.ablation(d)}
-        if rand is not None:
-            harmful["random_ablation"] = self.ablation(d, rand)
-        for cond, intervene in harmful.items():
-            self.measure("harmful", cond, data.harmful_eval, intervene)
+        harmful: list[tuple[str, Intervention, int]] = [("baseline", contextlib.nullcontext, 0),
+                                                        ("ablation", self.ablation(d), 0)]
+        harmful += [("random_ablation", self.ablation(d, r), j) for j, r in enumerate(rands)]
+        for cond, intervene, j in harmful:
+            self.measure("harmful", cond, data.harmful_eval, intervene, direction=j)
         self.measure("harmless", "baseline", data.harmless_eval)
         self.measure("harmless", "addition", data.harmless_eval, self.addition(d))
         if c.sweep.enabled:
@@ -330,6 +372,8 @@ class SteeringRun:
                                  group=f"{width}-layer window" if width > 1 else "single layer")
         if c.cost.enabled:
             self.cost(data.harmless_eval, harmful)
+        if len(rands) > 1:
+            w.update_info(random_control=random_spread(w.table(), c.samples))
         if c.save_orthogonalized:
             target = w.path("orthogonalized_model")
             if not (target / "config.json").exists():
@@ -376,6 +420,19 @@ def run_steering(
         same = cfg.scoring.judge.model == cfg.model
         judge = ModelJudge(cfg.scoring.judge, lm=lm if same else None)
     return SteeringRun(cfg, writer, lm, judge).run(data)
+
+
+def random_spread(table: pd.DataFrame, samples: int) -> dict[str, Any]:
+    """Each random direction's own mean per (experiment, metric) of the control, and their
+    range: the spread of the control across directions, for ``run.json``."""
+    rows = table[table["condition"] == "random_ablation"]
+    out: dict[str, Any] = {"directions": int(rows["sample"].max()) // samples + 1}
+    for (exp, metric), part in rows.groupby(["experiment", "metric"], sort=False):
+        # cost rows have one row per direction; the others k completions' rows per direction
+        per = part.groupby(part["sample"] // (1 if exp == "cost" else samples))["value"].mean()
+        out[f"{exp}/{metric}"] = {"by_direction": [round(float(v), 4) for v in per],
+                                  "min": round(float(per.min()), 4), "max": round(float(per.max()), 4)}
+    return out
 
 
 def _cost_label(condition: str, cross_entropy: float | None) -> str:

@@ -110,9 +110,9 @@ class AnswerReader:
         )
 
     def continued(self, texts: Sequence[str], items: Sequence[MCItem], *, max_new_tokens: int,
-                  do_sample: bool = False, temperature: float = 1.0, seed: int | Sequence[int] = 0,
-                  desc: str | None = None) -> list[tuple[str, str | None]]:
+                  do_sample: bool = False, temperature: float = 1.0, top_p: float = 1.0,
+                  seed: int | Sequence[int] = 0, desc: str | None = None) -> list[tuple[str, str | None]]:
         """Let the model go on from each text; return (completion, parsed canonical answer)."""
         completions = generate(self.lm, list(texts), max_new_tokens=max_new_tokens, batch_size=self.batch_size,
-                               do_sample=do_sample, temperature=temperature, seed=seed, desc=desc)
+                               do_sample=do_sample, temperature=temperature, top_p=top_p, seed=seed, desc=desc)
         return [(c, parse_answer(c, it, self.style)) for c, it in zip(completions, items)]

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from experiments.core.config import ExperimentConfig, StrictModel
+from experiments.core.config import Decoding, ExperimentConfig, StrictModel, check_samples
 from experiments.truncation.segment import DEFAULT_SENTENCE_END
 
 
@@ -99,11 +99,14 @@ def resolve_style(style: PromptStyle, model: str) -> ResolvedStyle:
     return ResolvedStyle(name=name, **values)
 
 
-class TruncationConfig(ExperimentConfig):
+class TruncationConfig(ExperimentConfig, Decoding):
     """Config of ``reportgen run truncation``.
 
     Defaults run all three experiments on 60 of the organism's reasoning items (a
-    multiple of its six balanced strata, so its planted rates are exact).
+    multiple of its six balanced strata, so its planted rates are exact). ``do_sample``
+    samples the reasoning and the continuations (``temperature``, ``top_p``); ``samples: k``
+    samples k reasonings per item, each cut, continued and corrupted on its own (rows carry
+    a ``sample`` column).
     """
 
     datasets: list[str] = Field(
@@ -112,8 +115,7 @@ class TruncationConfig(ExperimentConfig):
     )
     limit: int | None = Field(60, ge=1, description="items per dataset (the first N, in file order)")
     max_new_tokens: int = Field(256, ge=1, description="tokens for the full reasoning and each continuation")
-    do_sample: bool = Field(False, description="sample the reasoning (greedy when false)")
-    temperature: float = Field(1.0, gt=0)
+    samples: int = Field(1, ge=1, description="reasonings sampled per item (needs do_sample)")
     fractions: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0])
     sentence_cuts: bool = Field(True, description="also force an answer after every sentence")
     sentence_pattern: str = Field(DEFAULT_SENTENCE_END, description="regex matching a sentence end")
@@ -147,6 +149,11 @@ class TruncationConfig(ExperimentConfig):
         if v != sorted(set(v)) or any(e < 1 for e in v):
             raise ValueError("length_buckets must be increasing positive integers")
         return v
+
+    @model_validator(mode="after")
+    def _samples(self) -> TruncationConfig:
+        check_samples(self.samples, self.do_sample)
+        return self
 
     @field_validator("datasets")
     @classmethod

@@ -2,7 +2,8 @@
 
 Stages, each resumable (a rerun skips every unit already in the run directory):
 
-1. **Reasoning** — each question is asked once; the full generation is split into the
+1. **Reasoning** — each question is asked once (``samples: k`` times with ``do_sample``, each
+   sample then going through every stage on its own, rows tagged with ``sample``); the full generation is split into the
    reasoning and its stated answer, and the forced answer after the full reasoning is
    read. Cached in ``reasoning.jsonl`` in the run directory, so reruns and every later
    stage use the very same reasoning.
@@ -94,6 +95,8 @@ class CachedReasoning:
     forced_full_probs: dict[str, float]
     n_tokens: int
     n_sentences: int
+    sample: int = 0
+    """Which of the item's ``samples: k`` reasonings this is (caches written before samples: 0)."""
 
     def continued_reference(self) -> str | None:
         return self.generated_answer if self.generated_answer is not None else self.forced_full
@@ -109,10 +112,15 @@ class Unit:
     x: float | None
     text: str
     info: dict[str, Any]
+    sample: int = 0
 
     @property
     def key(self) -> str:
-        return unit_key(self.experiment, self.condition, self.item.item_id, self.x)
+        return unit_key(self.experiment, self.condition, self.item.item_id, self.x, sample=self.sample)
+
+    @property
+    def reasoning_key(self) -> tuple[str, int]:
+        return (self.item.item_id, self.sample)
 
 
 class TruncationRun:
@@ -132,7 +140,9 @@ class TruncationRun:
         self.writer = RunWriter(out, task=TASK, model_id=cfg.model, config=cfg, overwrite=overwrite,
                                 info={"seed": cfg.seed, "prompt_style": self.style.model_dump()})
         self._lm = lm
-        self.cache: dict[str, CachedReasoning] = {}
+        #: (item id, sample) -> that sample's reasoning
+        self.cache: dict[tuple[str, int], CachedReasoning] = {}
+        self.samples = list(range(cfg.samples))
 
     @property
     def lm(self) -> LoadedModel:
@@ -163,46 +173,47 @@ class TruncationRun:
         return self.writer.finish(**self._reasoning_summary())
 
     # ------------------------------------------------------------------ stage 1: reasoning
-    def reasoning(self) -> dict[str, CachedReasoning]:
-        """Generate (or load) every item's full reasoning and its forced full answer."""
+    def reasoning(self) -> dict[tuple[str, int], CachedReasoning]:
+        """Generate (or load) every item's full reasoning(s) and forced full answer(s)."""
         path = self.writer.path(REASONING_CACHE)
         cache = _read_cache(path)
-        todo = [it for it in self.items if it.item_id not in cache]
+        todo = [(it, s) for it in self.items for s in self.samples if (it.item_id, s) not in cache]
         tok = self.lm.tokenizer
         bs = self.cfg.batch_size * 4
         for start in tqdm(range(0, len(todo), bs), desc="reasoning", disable=None if todo else True, leave=False):
-            chunk = todo[start:start + bs]
+            pairs = todo[start:start + bs]
+            chunk = [it for it, _ in pairs]
             prompts = [question_prompt(tok, it, self.style, self.cfg) for it in chunk]
             completions = self.reader.continued(
                 prompts, chunk, max_new_tokens=self.cfg.max_new_tokens, do_sample=self.cfg.do_sample,
-                temperature=self.cfg.temperature,
-                seed=[item_seed(self.cfg.seed, f"reasoning:{it.item_id}") for it in chunk],
+                temperature=self.cfg.temperature, top_p=self.cfg.top_p,
+                seed=[item_seed(self.cfg.seed, f"reasoning:{it.item_id}", s) for it, s in pairs],
             )
             splits = [split_reasoning(c, self.style) for c, _ in completions]
             forced = self.reader.forced(
                 [forced_text(p, s.reasoning, it, self.style) for p, s, it in zip(prompts, splits, chunk)], chunk)
             records = []
-            for it, p, (c, _), s, f in zip(chunk, prompts, completions, splits, forced):
+            for (it, sample), p, (c, _), s, f in zip(pairs, prompts, completions, splits, forced):
                 records.append(CachedReasoning(
                     item_id=it.item_id, prompt=p, completion=c, reasoning=s.reasoning, closed=s.closed,
                     generated_answer=parse_answer(s.tail if s.closed else c, it, self.style),
                     forced_full=f.answer, forced_full_probs=f.probs,
                     n_tokens=len(token_offsets(tok, s.reasoning)),
-                    n_sentences=len(sentence_spans(s.reasoning, self.cfg.sentence_pattern)),
+                    n_sentences=len(sentence_spans(s.reasoning, self.cfg.sentence_pattern)), sample=sample,
                 ))
             _append_cache(path, records)
-            cache.update({r.item_id: r for r in records})
+            cache.update({(r.item_id, r.sample): r for r in records})
         self._write_full_records(cache)
         return cache
 
-    def _write_full_records(self, cache: dict[str, CachedReasoning]) -> None:
-        """One prompts.jsonl record per item with the question prompt and its full generation."""
+    def _write_full_records(self, cache: dict[tuple[str, int], CachedReasoning]) -> None:
+        """One prompts.jsonl record per item (and sample) with the question prompt and its full generation."""
         records = []
-        for it in self.items:
-            r = cache[it.item_id]
-            if self.writer.is_done(EARLY, "full", it.item_id):
+        for it, sample in self.item_samples():
+            r = cache[(it.item_id, sample)]
+            if self.writer.is_done(EARLY, "full", it.item_id, sample=sample):
                 continue
-            records.append({
+            records.append({**self._sample_field(sample),
                 "experiment": EARLY, "condition": "full", "item_id": it.item_id, "prompt": r.prompt,
                 "completion": r.completion, "parsed_answer": r.generated_answer,
                 "prompt_format": self.cfg.prompt_format, "reasoning": r.reasoning,
@@ -212,6 +223,13 @@ class TruncationRun:
             })
         if records:
             self.writer.append([], records)
+
+    def item_samples(self) -> list[tuple[MCItem, int]]:
+        return [(it, s) for it in self.items for s in self.samples]
+
+    def _sample_field(self, sample: int) -> dict[str, int]:
+        """The ``sample`` column of a row or record; absent when each item has one sample."""
+        return {"sample": sample} if self.cfg.samples > 1 else {}
 
     def bucket(self, r: CachedReasoning) -> str:
         return length_bucket(r.n_sentences, self.cfg.length_buckets)
@@ -230,35 +248,35 @@ class TruncationRun:
 
     def forced_units(self) -> list[Unit]:
         units = []
-        for it in self.items:
-            r = self.cache[it.item_id]
+        for it, s in self.item_samples():
+            r = self.cache[(it.item_id, s)]
             by_fraction, by_sentence = self.cuts(r)
             for exp, cuts in ((EARLY, by_fraction), (EARLY_SENTENCES, by_sentence)):
                 for cut in cuts:
                     text = forced_text(r.prompt, cut.kept(r.reasoning), it, self.style)
-                    units.append(Unit(exp, "forced", it, cut.x, text, self._cut_info(r, cut)))
+                    units.append(Unit(exp, "forced", it, cut.x, text, self._cut_info(r, cut), s))
         return units
 
     def continued_units(self) -> list[Unit]:
         units = []
-        for it in self.items:
-            r = self.cache[it.item_id]
+        for it, s in self.item_samples():
+            r = self.cache[(it.item_id, s)]
             for cut in self.cuts(r)[0]:
                 units.append(Unit(EARLY, "continued", it, cut.x, r.prompt + cut.kept(r.reasoning),
-                                  self._cut_info(r, cut)))
+                                  self._cut_info(r, cut), s))
         return units
 
     def mistake_units(self) -> list[Unit]:
         units = []
-        for it in self.items:
-            r = self.cache[it.item_id]
+        for it, s in self.item_samples():
+            r = self.cache[(it.item_id, s)]
             m = self.mistake(it, r)
             if m is None:
                 continue
             info = {"step_index": m.step_index, "n_steps": m.n_steps, "original_step": m.original,
                     "corrupted_step": m.corrupted}
-            units.append(Unit(MISTAKES, "mistake", it, None, r.prompt + m.prefix(r.reasoning), info))
-            units.append(Unit(MISTAKES, "continued", it, None, r.prompt + m.clean_prefix(r.reasoning), info))
+            units.append(Unit(MISTAKES, "mistake", it, None, r.prompt + m.prefix(r.reasoning), info, s))
+            units.append(Unit(MISTAKES, "continued", it, None, r.prompt + m.clean_prefix(r.reasoning), info, s))
         return units
 
     def mistake(self, item: MCItem, r: CachedReasoning) -> Mistake | None:
@@ -278,30 +296,31 @@ class TruncationRun:
                 **extra: Any) -> dict[str, Any]:
         return {
             "experiment": u.experiment, "condition": u.condition, "item_id": u.item.item_id, "x": u.x,
-            "prompt": u.text, "completion": completion, "parsed_answer": answer,
+            **self._sample_field(u.sample), "prompt": u.text, "completion": completion, "parsed_answer": answer,
             "prompt_format": self.cfg.prompt_format, "full_answer": reference, "gold": gold(u.item),
             **u.info, **extra,
         }
 
     def _compute_forced(self, units: Sequence[Unit]) -> None:
         """Forced answers, all pending cuts of an item in one packed row, items in batches."""
-        by_item: dict[str, list[Unit]] = {}
+        by_item: dict[tuple[str, int], list[Unit]] = {}
         for u in units:
             if u.key not in self.writer.done:
-                by_item.setdefault(u.item.item_id, []).append(u)
+                by_item.setdefault(u.reasoning_key, []).append(u)
         groups = list(by_item.values())
         bs = self.cfg.batch_size
         for start in tqdm(range(0, len(groups), bs), desc="forced answers", disable=None if groups else True,
                           leave=False):
             chunk = groups[start:start + bs]
-            trunks = [self.cache[g[0].item.item_id].prompt + self.cache[g[0].item.item_id].reasoning for g in chunk]
+            trunks = [self.cache[g[0].reasoning_key].prompt + self.cache[g[0].reasoning_key].reasoning for g in chunk]
             answers = self.reader.forced_shared(trunks, [[u.text for u in g] for g in chunk], [g[0].item for g in chunk])
             rows, prompts = [], []
             for g, group_answers in zip(chunk, answers):
                 for u, a in zip(g, group_answers):
-                    ref = self.cache[u.item.item_id].forced_full
-                    rows += outcome_rows(experiment=u.experiment, condition=u.condition, item_id=u.item.item_id,
-                                         answer=a.answer, reference=ref, gold=gold(u.item), x=u.x)
+                    ref = self.cache[u.reasoning_key].forced_full
+                    rows += self._tagged(u, outcome_rows(experiment=u.experiment, condition=u.condition,
+                                                         item_id=u.item.item_id, answer=a.answer, reference=ref,
+                                                         gold=gold(u.item), x=u.x))
                     prompts.append(self._record(u, a.answer, ref, a.completion, option_probs=a.probs,
                                                 option_mass=a.mass))
             self.writer.append(label_checks(rows, self.cfg.do_sample), prompts)
@@ -311,17 +330,20 @@ class TruncationRun:
         # it lands in and a resumed run samples what the first one would have.
         outs = self.reader.continued(
             [u.text for u in units], [u.item for u in units], max_new_tokens=self.cfg.max_new_tokens,
-            do_sample=self.cfg.do_sample, temperature=self.cfg.temperature,
+            do_sample=self.cfg.do_sample, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
             seed=[item_seed(self.cfg.seed, u.key) for u in units],
         )
         rows, prompts = [], []
         for u, (completion, answer) in zip(units, outs):
-            ref = self.cache[u.item.item_id].continued_reference()
-            rows += outcome_rows(experiment=u.experiment, condition=u.condition, item_id=u.item.item_id,
-                                 answer=answer, reference=ref, gold=gold(u.item), x=u.x,
-                                 changed_metric=u.experiment == MISTAKES)
+            ref = self.cache[u.reasoning_key].continued_reference()
+            rows += self._tagged(u, outcome_rows(experiment=u.experiment, condition=u.condition,
+                                                 item_id=u.item.item_id, answer=answer, reference=ref,
+                                                 gold=gold(u.item), x=u.x, changed_metric=u.experiment == MISTAKES))
             prompts.append(self._record(u, answer, ref, completion))
         return rows, prompts
+
+    def _tagged(self, u: Unit, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, **self._sample_field(u.sample)} for row in rows]
 
     # ------------------------------------------------------------------ AOC
     def _write_aoc(self) -> None:
@@ -329,24 +351,29 @@ class TruncationRun:
         if table.empty:
             return
         curves = table[(table["metric"] == MATCHES_FULL) & table["experiment"].isin([EARLY, EARLY_SENTENCES])]
+        if "sample" not in curves.columns:
+            curves = curves.assign(sample=0)
         rows = []
-        for (exp, cond, item_id), g in curves.groupby(["experiment", "condition", "item_id"], sort=False):
-            r = self.cache.get(item_id)
+        for (exp, cond, item_id, sample), g in curves.groupby(["experiment", "condition", "item_id", "sample"],
+                                                              sort=False):
+            r = self.cache.get((item_id, int(sample)))
             if r is None or g["x"].nunique() < 2:
                 continue
             group = self.bucket(r)
-            if unit_key(exp, cond, item_id, None, group) in self.writer.done:
+            if unit_key(exp, cond, item_id, None, group, int(sample)) in self.writer.done:
                 continue
-            rows.append(aoc_row(experiment=exp, condition=cond, item_id=item_id, xs=g["x"].tolist(),
-                                matches=g["value"].tolist(), group=group))
+            rows.append({**aoc_row(experiment=exp, condition=cond, item_id=item_id, xs=g["x"].tolist(),
+                                   matches=g["value"].tolist(), group=group), **self._sample_field(int(sample))})
         if rows:
             self.writer.append(rows)
 
     def _reasoning_summary(self) -> dict[str, Any]:
-        rs = [self.cache[it.item_id] for it in self.items]
-        uncorruptible = [it.item_id for it in self.items if self.cfg.mistakes and self.mistake(it, self.cache[it.item_id]) is None]
+        rs = [self.cache[(it.item_id, s)] for it, s in self.item_samples()]
+        uncorruptible = list(dict.fromkeys(it.item_id for it, s in self.item_samples()
+                                            if self.cfg.mistakes and self.mistake(it, self.cache[(it.item_id, s)]) is None))
         return {
-            "n_items": len(rs),
+            "n_items": len(self.items),
+            "samples_per_item": self.cfg.samples,
             "reasoning_unclosed": sum(not r.closed for r in rs),
             "reasoning_answer_unparsed": sum(r.generated_answer is None for r in rs),
             "mistakes_not_applicable": uncorruptible,
@@ -354,8 +381,8 @@ class TruncationRun:
 
 
 # ---------------------------------------------------------------------- cache file
-def _read_cache(path: Path) -> dict[str, CachedReasoning]:
-    out: dict[str, CachedReasoning] = {}
+def _read_cache(path: Path) -> dict[tuple[str, int], CachedReasoning]:
+    out: dict[tuple[str, int], CachedReasoning] = {}
     if not path.exists():
         return out
     for line in path.read_text(encoding="utf-8").split("\n"):
@@ -365,7 +392,7 @@ def _read_cache(path: Path) -> dict[str, CachedReasoning]:
             rec = CachedReasoning(**json.loads(line))
         except (json.JSONDecodeError, TypeError):
             continue  # a line torn by a kill mid-write: regenerated
-        out[rec.item_id] = rec
+        out[(rec.item_id, rec.sample)] = rec
     return out
 
 

@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from reportgen.chart.draw_style import SIZES, TEXT, axes_width_in, figure_size_in, text_size, wrap, y_axis
 from reportgen.chart.model import Bar, ChartSpec
 from reportgen.chart.names import group_label
+from reportgen.chart.palette import CHECK_EDGE, CHECK_FILL
 
 
 def draw_bars(ax: Axes, spec: ChartSpec) -> None:
@@ -30,6 +31,9 @@ def draw_bars(ax: Axes, spec: ChartSpec) -> None:
     in_legend: set[str] = set()
     for b, patch in zip(bars, drawn.patches):
         patch.set_gid(f"bar:{b.category}:{b.group or ''}")
+        if b.estimate.check:
+            # A bar that cannot fail by construction must not read as a finding (footnote says so).
+            patch.set(facecolor=CHECK_FILL, edgecolor=CHECK_EDGE, hatch="//", linewidth=0.8, gid=f"check-bar:{b.category}")
         if clustered and b.category not in in_legend:
             in_legend.add(b.category)
             patch.set_label(b.label.splitlines()[0])

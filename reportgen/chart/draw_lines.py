@@ -29,6 +29,12 @@ def draw_lines(ax: Axes, spec: ChartSpec) -> None:
         highs += hi
         ax.plot(xs, ys, color=s.color, linewidth=2.6, marker="o", markersize=7, zorder=3,
                 label=s.label, gid=f"series:{s.category}")
+        checks = [p for p in s.points if p.estimate.check]
+        if checks:
+            # hollow: a point that cannot fail by construction is no finding (footnote says so)
+            ax.plot([p.x for p in checks], [p.estimate.value for p in checks], linestyle="none", marker="o",
+                    markersize=9, markerfacecolor="white", markeredgecolor=s.color, markeredgewidth=2.2, zorder=4,
+                    gid=f"check-points:{s.category}")
         if spec.kind == "curve":
             ax.fill_between(xs, lo, hi, color=s.color, alpha=0.18, linewidth=0, zorder=2)
         else:

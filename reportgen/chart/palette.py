@@ -17,6 +17,9 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#0
 #: A reference condition (baseline, a control) is drawn in neutral grey so the eye goes
 #: to the manipulated condition.
 BASELINE_COLOR = "#8A8A8A"
+#: A sanity-check bar (it cannot fail by construction): light grey, hatched in mid grey.
+CHECK_FILL = "#E3E3E3"
+CHECK_EDGE = "#8A8A8A"
 #: Callout arrows and their text: red, the colour a mentor draws "that's what we want" in.
 CALLOUT_COLOR = "#C00000"
 

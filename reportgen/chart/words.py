@@ -145,7 +145,9 @@ def curve_sentence(series: Sequence[Series], metric: str, x_label: str, x_format
         return f"No {noun} data to plot", "", None, None
     if len(series) == 1:
         s = series[0]
-        first, last = s.points[0], s.points[-1]
+        # A sanity-check point (it cannot fail by construction) is no end of a takeaway.
+        points = [p for p in s.points if not p.estimate.check] or list(s.points)
+        first, last = points[0], points[-1]
         if first.estimate.overlaps(last.estimate):
             return (
                 f"{sentence_case(noun)} does not clearly change between {format_x(first.x, x_format)} and "
@@ -161,7 +163,7 @@ def curve_sentence(series: Sequence[Series], metric: str, x_label: str, x_format
     s1, s2 = series[0], series[1]
     p2 = {p.x: p.estimate for p in s2.points}
     best: tuple[float, float] | None = None  # (gap, x)
-    xs_all = sorted(p.x for p in s1.points if p.x in p2)
+    xs_all = sorted(p.x for p in s1.points if p.x in p2 and not (p.estimate.check or p2[p.x].check))
     # Prefer a gap inside the range: the ends are degenerate (no reasoning / all of it).
     for candidates in (xs_all[1:-1], xs_all):
         for p in s1.points:
@@ -260,8 +262,13 @@ def breakdown_sentence(bars: Sequence[Bar], metric: str, baseline: str | None, n
 
 def x_breakdown_sentence(bars: Sequence[Bar], conds: Sequence[str], xs: Sequence[float], fmt: str,
                           xl: str) -> str:
-    """'Forced answer goes from 29% to 97% and continued reasoning from 60% to 97% between 0% and 100% …'."""
-    lo_x, hi_x = format_x(xs[0], fmt), format_x(xs[-1], fmt)
+    """'Forced answer goes from 29% to 97% and continued reasoning from 60% to 97% between 0% and 100% …'.
+
+    The range ends at the last level where neither condition is a sanity check (the forced
+    answer after the whole reasoning matches by construction: quoting its 100% says nothing)."""
+    checked = {b.group for b in bars if b.category in conds[:2] and b.estimate.check}
+    levels = [x for x in xs if format_x(x, fmt) not in checked] or list(xs)
+    lo_x, hi_x = format_x(levels[0], fmt), format_x(levels[-1], fmt)
     parts: list[str] = []
     for c in conds[:2]:
         own = {b.group: b for b in bars if b.category == c}
@@ -312,5 +319,10 @@ def footnote_text(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[
         n_text = f"n = {min(ns)}–{max(ns)} per {unit}"
     for r in refs:
         n_text += ("; " if n_text else "") + f"{r.label.lower()} n = {r.estimate.n}"
-    described = stats.describe_intervals(e.method for e in ests + [r.estimate for r in refs])
-    return f"{n_text}. Error bars: {'; '.join(described)}."
+    every = ests + [r.estimate for r in refs]
+    described = stats.describe_intervals(e.method for e in every)
+    notes = [stats.sampling_note(every)]
+    if any(e.check for e in every):
+        mark = "Hatched grey bar" if kind == "bars" else "Hollow point"
+        notes.append(f"{mark}: sanity check, {stats.SANITY_CHECK} (not evidence)")
+    return f"{n_text}. Error bars: {'; '.join(described)}." + "".join(f" {sentence_case(n)}." for n in notes if n)

@@ -122,8 +122,8 @@ def opening_slides(spec: DeckSpec, recap: Takeaways | None) -> list[BulletSlide]
                          "First week: no takeaways to recap yet, so the question and the plan instead.")
 
 
-def chart_number(chart: ChartSpec) -> stats.Estimate | None:
-    """The estimate a chart's message rests on: the highlighted bar or point."""
+def highlighted(chart: ChartSpec) -> stats.Estimate | None:
+    """The highlighted bar's or point's estimate, whatever it is."""
     h = chart.highlight
     if h is None:
         return None
@@ -134,6 +134,21 @@ def chart_number(chart: ChartSpec) -> stats.Estimate | None:
         if s.category == h.category and (h.group is None or s.group == h.group) and h.x is not None:
             return min(s.points, key=lambda p: abs(p.x - h.x)).estimate  # type: ignore[operator]
     return None
+
+
+def chart_number(chart: ChartSpec) -> stats.Estimate | None:
+    """The estimate a chart's message rests on: the highlighted bar or point, or, when that is a
+    sanity check (it cannot fail by construction, e.g. the forced answer after the whole
+    reasoning), the nearest one of the same category that is not; None when there is none."""
+    e = highlighted(chart)
+    if e is None or e.check is None:
+        return e
+    h = chart.highlight
+    assert h is not None
+    same = [b.estimate for b in chart.bars if b.category == h.category]
+    same += [p.estimate for s in chart.series if s.category == h.category
+             for p in sorted(s.points, key=lambda p: abs(p.x - (h.x if h.x is not None else p.x)))]
+    return next((x for x in same if x.check is None), None)
 
 
 def number_with_interval(e: stats.Estimate) -> str:
@@ -153,7 +168,7 @@ class SummaryItem:
 
 def summary_items(charts: Sequence[ChartSpec]) -> list[SummaryItem]:
     """3–5 takeaways from the main charts, clear effects first, in deck order."""
-    main = [c for c in charts if not c.backup and chart_number(c) is not None]
+    main = [c for c in charts if not c.backup and highlighted(c) is not None]
     clear = [c for c in main if not any(u in c.title.lower() for u in _UNCLEAR)]
     chosen = clear[:SUMMARY_MAX]
     if len(chosen) < SUMMARY_MIN:
@@ -163,8 +178,8 @@ def summary_items(charts: Sequence[ChartSpec]) -> list[SummaryItem]:
     out = []
     for c in chosen:
         e = chart_number(c)
-        assert e is not None
-        out.append(SummaryItem(f"{c.title} — {number_with_interval(e)}", c.chart_id))
+        number = number_with_interval(e) if e is not None else f"sanity check ({stats.SANITY_CHECK}), not a finding"
+        out.append(SummaryItem(f"{c.title} — {number}", c.chart_id))
     return out
 
 

@@ -35,6 +35,7 @@ from reportgen.numbers.stats import (
     CONFIDENCE,
     Estimate,
     format_number,
+    sampling_note,
     format_percent,
     paired_rate_difference,
 )
@@ -254,7 +255,8 @@ def measure_claim(claim: Claim, runs: Sequence[Run], where: str = "") -> Measure
     A single cell is a rate (Wilson) or a mean (t), exactly as the deck shows it. A
     difference is paired when both cells hold one value for the same items (the same
     prompts under two conditions): Newcombe's paired score interval for rates, t on the
-    per-item differences for means; otherwise Newcombe's independent interval or Welch.
+    per-item differences for means; otherwise Newcombe's independent interval or Welch. When a
+    cell holds several rows of an item (``samples: k``), the same is done on per-item means.
     A cell whose rows are all sanity checks (the ``check`` column: it cannot fail by
     construction) is never evidence, so a claim on it is refused.
     """
@@ -266,14 +268,18 @@ def measure_claim(claim: Claim, runs: Sequence[Run], where: str = "") -> Measure
     unit: Unit = "percent" if a.kind == "rate" else "number"
     other = claim.measure.other()
     if other is None:
-        return Measured(a.value, a.low, a.high, unit, False, str(a.n), a.method, (run_a,))
+        return Measured(a.value, a.low, a.high, unit, False, str(a.n), _with_sampling(a.method, a), (run_a,))
     rows_b, run_b = _select(runs, other, f"{where}, measure.minus")
     _not_a_check(rows_b, f"{where}, measure.minus")
     b = _estimate(rows_b)
     if a.kind != b.kind:
         raise ClaimError(f"{where}: cannot subtract a {b.kind} from a {a.kind}")
     alpha = 1 - CONFIDENCE
-    if a.kind == "rate":
+    if _repeats_items(rows_a) or _repeats_items(rows_b):
+        # k samples of an item are one item: compare per-item means (paired when the items match).
+        low, high, method = _mean_difference(_per_item(rows_a), _per_item(rows_b), alpha)
+        method += " on per-item means (clustered by item)"
+    elif a.kind == "rate":
         paired = _paired_values(rows_a, rows_b)
         if paired is not None:
             low, high = paired_rate_difference(*paired)
@@ -284,7 +290,14 @@ def measure_claim(claim: Claim, runs: Sequence[Run], where: str = "") -> Measure
     else:
         low, high, method = _mean_difference(rows_a, rows_b, alpha)
     runs_used = tuple(dict.fromkeys((run_a, run_b)))
-    return Measured(a.value - b.value, float(low), float(high), unit, True, f"{a.n} vs {b.n}", method, runs_used)
+    return Measured(a.value - b.value, float(low), float(high), unit, True, f"{a.n} vs {b.n}",
+                    _with_sampling(method, a, b), runs_used)
+
+
+def _with_sampling(method: str, *estimates: Estimate) -> str:
+    """The interval method, and "k samples per item, interval clustered by item" when sampled."""
+    note = sampling_note(estimates)
+    return f"{method}; {note}" if note else method
 
 
 def _not_a_check(rows: pd.DataFrame, where: str) -> None:
@@ -292,6 +305,14 @@ def _not_a_check(rows: pd.DataFrame, where: str) -> None:
         why = "; ".join(dict.fromkeys(rows[CHECK_COLUMN].astype(str)))
         raise ClaimError(f"{where}: these rows are a sanity check that cannot fail ({why}); "
                          "a check is not evidence for a claim")
+
+
+def _repeats_items(rows: pd.DataFrame) -> bool:
+    return not is_aggregated(rows) and bool(rows["item_id"].duplicated().any())
+
+
+def _per_item(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.groupby("item_id", sort=False)["value"].mean().reset_index()
 
 
 def _paired_values(rows_a: pd.DataFrame, rows_b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:

@@ -12,20 +12,24 @@ Wilson rather than the normal ("Wald") interval because the rates here are often
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy import stats as _scipy_stats
 from statsmodels.stats.proportion import proportion_confint
 
 CONFIDENCE = 0.95
+#: How slides and footnotes say what a sanity check (``Estimate.check``) is.
+SANITY_CHECK = "cannot fail by construction"
 WILSON = "95% Wilson"
 T_INTERVAL = "95% t"
 #: Qualifiers :func:`mean` appends to its method; :func:`describe_intervals` merges them.
 _ALL_EQUAL = " (all values equal)"
 _CLIPPED = ", clipped "
+_CLUSTERED = " clustered by item"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,14 @@ class Estimate:
     k: int | None
     kind: Literal["rate", "mean"]
     method: str
+    items: int | None = None
+    """The number of items when the rows were clustered by item (several rows per item:
+    ``samples: k`` or several random directions); None when every row is its own item."""
+    samples: int = 1
+    """Samples per item (the ``sample`` column; the most any item has): the k of "k samples per item"."""
+    check: str | None = None
+    """Why this number cannot fail by construction (its rows' ``check`` column), when it is a
+    sanity check: charts mark it, and no summary, takeaway or claim quotes it as a finding."""
 
     @property
     def has_interval(self) -> bool:
@@ -59,8 +71,13 @@ class Estimate:
         """
         return self.low <= other.high and other.low <= self.high
 
+    @property
+    def clustered(self) -> bool:
+        return self.items is not None
+
     def label(self) -> str:
-        """Bar label: ``58% (58/100)`` for rates, ``0.48 (n=40)`` for means."""
+        """Bar label: ``58% (58/100)`` for rates, ``0.48 (n=40)`` for means (rows; the
+        footnote says how many items they repeat when clustered)."""
         if self.kind == "rate":
             return f"{format_percent(self.value, self.k, self.n)} ({self.k}/{self.n})"
         return f"{format_number(self.value)} (n={self.n})"
@@ -160,10 +177,12 @@ def describe_intervals(methods: Iterable[str]) -> list[str]:
     """
     bases: dict[str, list[str]] = {}
     notes: list[str] = []
-    for m in dict.fromkeys(methods):
-        if "no interval" in m:
-            notes.append(m)
+    for method in dict.fromkeys(methods):
+        if "no interval" in method:
+            notes.append(method)
             continue
+        clustered = _CLUSTERED in method
+        m = method.replace(_CLUSTERED, "")
         base, qualifier = m, ""
         if m.endswith(_ALL_EQUAL):
             base, qualifier = m.removesuffix(_ALL_EQUAL), "zero width where all values are equal"
@@ -171,8 +190,9 @@ def describe_intervals(methods: Iterable[str]) -> list[str]:
             base, _, at = m.partition(_CLIPPED)
             qualifier = f"clipped {at}"
         quals = bases.setdefault(base, [])
-        if qualifier and qualifier not in quals:
-            quals.append(qualifier)
+        for q in (qualifier, _CLUSTERED.strip() if clustered else ""):
+            if q and q not in quals:
+                quals.append(q)
     out = [f"{b} interval" + (f" ({'; '.join(sorted(q))})" if q else "") for b, q in bases.items()]
     return out + notes
 
@@ -199,6 +219,63 @@ def estimate(
     if binary:
         return rate(int(arr.sum()), int(arr.size))
     return mean(arr, lower=lower, upper=upper)
+
+
+def clustered(
+    values: Iterable[float], items: Sequence[object], binary: bool, *, samples: int = 1,
+    lower: float | None = None, upper: float | None = None,
+) -> Estimate:
+    """An estimate over rows that repeat items (``k`` samples per item), its interval clustered by item.
+
+    The estimate is the average of the per-item means (each item weighs the same however
+    many rows it has). The rows of one item are not independent, so counting k·n rows as n
+    independent observations would shrink the interval about sqrt(k)-fold; instead:
+
+    - a mean gets the t interval of the per-item means (scipy);
+    - a rate gets the Wilson interval (statsmodels) at Kish's effective sample size
+      n_eff = N / deff, the design effect deff being the variance of the mean of per-item
+      means over the binomial variance of N independent rows (the effective-sample-size
+      Wilson interval of Korn and Graubard for clustered proportions). With the per-item
+      variance taken with ddof 0, as Wilson's own p(1-p)/n is, k identical samples per item
+      give exactly the interval of one sample per item, and k independent ones that of N rows.
+
+    A rate of 0 or 1 has no variance to compare, so n_eff is the number of items (cautious).
+    ``samples`` only labels the estimate (how many of an item's rows are samples of it).
+    """
+    arr = np.asarray(list(values), dtype=float)
+    frame = pd.DataFrame({"item": list(items), "value": arr})
+    per_item = frame.groupby("item", sort=False)["value"]
+    means = per_item.mean().to_numpy()
+    g, total = int(means.size), int(arr.size)
+    if not binary:
+        est = mean(means, lower=lower, upper=upper)
+        method = est.method if "no interval" in est.method else est.method.replace(
+            T_INTERVAL, T_INTERVAL + _CLUSTERED, 1)
+        return replace(est, n=total, method=method, items=g, samples=samples)
+    p = float(means.mean())
+    binomial = p * (1 - p) / total
+    if binomial == 0.0:
+        n_eff = float(g)
+    else:
+        between_items = float(means.var(ddof=0)) / g
+        n_eff = float(total) if between_items == 0.0 else min(float(total), max(float(g), total * binomial / between_items))
+    low, high = proportion_confint(p * n_eff, n_eff, alpha=1 - CONFIDENCE, method="wilson")
+    return Estimate(p, float(min(max(0.0, low), p)), float(max(min(1.0, high), p)), total, int(round(arr.sum())),
+                    "rate", WILSON + _CLUSTERED, items=g, samples=samples)
+
+
+def sampling_note(estimates: Iterable[Estimate]) -> str | None:
+    """"4 samples per item, interval clustered by item" when an estimate holds several samples
+    of its items (a range when they differ), "interval clustered by item" when its items
+    repeat otherwise (groups pooled together); None when every row is its own item."""
+    est = [e for e in estimates if e.clustered]
+    if not est:
+        return None
+    ks = sorted({e.samples for e in est if e.samples > 1})
+    if not ks:
+        return "interval clustered by item (items repeat across the pooled rows)"
+    k = str(ks[0]) if len(ks) == 1 else f"{ks[0]}–{ks[-1]}"
+    return f"{k} samples per item, interval clustered by item"
 
 
 def pooled_rate(ks: Iterable[int], ns: Iterable[int]) -> Estimate:

@@ -7,21 +7,23 @@ exactly one place.
 Whether a metric is a rate or a mean is decided once per (experiment, metric) over the
 whole table: all values in {0, 1} and no declared bound → rate (Wilson); otherwise → mean
 (t), clipped to the metric's ``lower_bound``/``upper_bound`` when the rows declare one. Aggregated tables
-(``k`` of ``n``) are always rates, and rows falling in the same cell are pooled.
+(``k`` of ``n``) are always rates, and rows falling in the same cell are pooled. A cell holding more
+than one row of an item (``samples: k``, several random directions, or groups pooled together) is
+averaged per item and its interval clustered by item (:func:`reportgen.numbers.stats.clustered`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from reportgen.numbers import stats
-from reportgen.rundir.schema import BOUND_COLUMNS, CHECK_COLUMN, is_aggregated
+from reportgen.rundir.schema import BOUND_COLUMNS, CHECK_COLUMN, SAMPLE_COLUMN, is_aggregated
 
 #: The breakdown dimensions a caller may keep; the rest are pooled.
 Dimension = Literal["condition", "group", "x", "metric"]
@@ -113,8 +115,15 @@ def summarize(
         kind = kinds[(str(values["experiment"]), str(values["metric"]))]
         if aggregated:
             est = stats.pooled_rate(part["k"], part["n"])
+        elif part["item_id"].duplicated().any():
+            # k samples of an item (or an item under several pooled groups) are not k items.
+            est = stats.clustered(part["value"].to_numpy(dtype=float), part["item_id"].astype(str).tolist(),
+                                  binary=kind == "rate", samples=_samples(part), **_bounds(part))
         else:
             est = stats.estimate(part["value"].to_numpy(dtype=float), binary=kind == "rate", **_bounds(part))
+        check = _check(part)
+        if check is not None:
+            est = replace(est, check=check)
         cells.append(
             Cell(
                 experiment=str(values["experiment"]),
@@ -125,7 +134,7 @@ def summarize(
                 group=_text(values.get("group")),
                 x=_number(values.get("x")),
                 estimate=est,
-                check=_check(part),
+                check=check,
             )
         )
     if "x" in keep:
@@ -158,6 +167,7 @@ def summary_frame(cells: Sequence[Cell]) -> pd.DataFrame:
                 "k": e.k,
                 "n": e.n,
                 "method": e.method,
+                "items": e.items,
                 "label": e.label(),
             }
         )
@@ -171,6 +181,13 @@ def _bounds(part: pd.DataFrame) -> dict[str, float | None]:
         if col in part.columns and part[col].notna().any():
             out[key] = float(pick(part[col].dropna()))
     return out
+
+
+def _samples(part: pd.DataFrame) -> int:
+    """Distinct samples per item (the most any item has); 1 without a ``sample`` column."""
+    if SAMPLE_COLUMN not in part.columns:
+        return 1
+    return int(part.groupby("item_id", sort=False)[SAMPLE_COLUMN].nunique().max())
 
 
 def _check(part: pd.DataFrame) -> str | None:

@@ -59,8 +59,13 @@ CHECK_COLUMN = "check"
 #: Optional column: ``chat`` or ``completion`` when one run holds both prompt formats
 #: (``reportgen run formats``); the same item under the two formats is two observations.
 PROMPT_FORMAT_COLUMN = "prompt_format"
+#: Optional column: which of an item's repeated observations a row is (0, 1, … for ``samples: k``
+#: sampled generations, or one of several random control directions). Missing means 0, so a
+#: table without it has one observation per item. Rows sharing an item are not independent:
+#: the reporter clusters intervals by item whenever a cell has more than one row per item.
+SAMPLE_COLUMN = "sample"
 #: Columns that identify one observation: two rows agreeing on all of them count it twice.
-ROW_KEY = (*KEY_COLUMNS, *OPTIONAL_COLUMNS, PROMPT_FORMAT_COLUMN)
+ROW_KEY = (*KEY_COLUMNS, *OPTIONAL_COLUMNS, PROMPT_FORMAT_COLUMN, SAMPLE_COLUMN)
 #: Metrics whose values are 0/1 outcomes by definition, wherever they come from: a 4 there is a
 #: bug in the writer, not a rate of 400 %. ``run.json`` ``binary_metrics`` declares more.
 BINARY_METRICS = frozenset({
@@ -125,6 +130,11 @@ def _finite(s: pd.Series) -> pd.Series:
     return s.isna() | (num.notna() & num.abs().ne(math.inf))
 
 
+def _sample_index(s: pd.Series) -> pd.Series:
+    num = pd.to_numeric(s, errors="coerce")
+    return s.isna() | ((num >= 0) & (num == num.round()))
+
+
 _BASE_COLUMNS: dict[str, pa.Column] = {
     "experiment": _non_empty_str("experiment"),
     "task": pa.Column(str, pa.Check.isin(TASKS, error=f"must be one of {', '.join(TASKS)}"),
@@ -137,6 +147,8 @@ _BASE_COLUMNS: dict[str, pa.Column] = {
     "group": pa.Column(str, nullable=True, required=False, coerce=True, name="group"),
     "run_id": pa.Column(str, nullable=True, required=False, coerce=True, name="run_id"),
     CHECK_COLUMN: pa.Column(str, nullable=True, required=False, coerce=True, name=CHECK_COLUMN),
+    SAMPLE_COLUMN: pa.Column(float, pa.Check(_sample_index, element_wise=False, error="must be a whole number >= 0"),
+                             nullable=True, required=False, coerce=True, name=SAMPLE_COLUMN),
     **{c: pa.Column(float, pa.Check(_finite, element_wise=False, error="must be finite"),
                     nullable=True, required=False, coerce=True, name=c) for c in BOUND_COLUMNS},
 }
@@ -238,6 +250,9 @@ def validate_results(df: pd.DataFrame, file: str = "results",
                 column, msg = VALUE_COLUMN, check
             problems.append(Problem(file, msg, _row_label(index, csv), column))
         raise ResultsError(_dedupe(problems) or [Problem(file, str(err))]) from None
+    if SAMPLE_COLUMN in out.columns:
+        # A blank sample is the item's only (first) observation, as in a table without the column.
+        out[SAMPLE_COLUMN] = out[SAMPLE_COLUMN].fillna(0).astype("int64")
     if not is_aggregated(out):
         problems = _not_binary(out, file, csv, binary_metrics) + _duplicates(out, file, csv)
         if problems:

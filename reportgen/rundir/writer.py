@@ -43,6 +43,7 @@ from reportgen.rundir.schema import (
     RESULTS_CSV,
     RESULTS_PARQUET,
     RUN_JSON,
+    SAMPLE_COLUMN,
     TASKS,
     PromptRecord,
     RunInfo,
@@ -55,10 +56,16 @@ _REQUIRED_ROW_KEYS = ("experiment", "condition", "item_id", "metric", "value")
 _LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "pandas", "pydantic", "reportgen")
 
 
-def unit_key(experiment: str, condition: str, item_id: str, x: float | None = None, group: str | None = None) -> str:
-    """The key of one unit of work: an item under one experiment and condition (and x/group)."""
+def unit_key(experiment: str, condition: str, item_id: str, x: float | None = None, group: str | None = None,
+             sample: int = 0) -> str:
+    """The key of one unit of work: an item under one experiment and condition (and x/group),
+    and which of its samples (``sample`` column); sample 0 keeps the key journals had before
+    samples existed, so older unfinished runs resume."""
     xv = None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-    return json.dumps([experiment, condition, str(item_id), xv, group], separators=(",", ":"))
+    parts: list[Any] = [experiment, condition, str(item_id), xv, group]
+    if sample:
+        parts.append(int(sample))
+    return json.dumps(parts, separators=(",", ":"))
 
 
 def _now() -> str:
@@ -179,8 +186,9 @@ class RunWriter:
         """Whether earlier batches were found (the run continues where it stopped)."""
         return bool(self.done)
 
-    def is_done(self, experiment: str, condition: str, item_id: str, x: float | None = None, group: str | None = None) -> bool:
-        return unit_key(experiment, condition, item_id, x, group) in self.done
+    def is_done(self, experiment: str, condition: str, item_id: str, x: float | None = None, group: str | None = None,
+                sample: int = 0) -> bool:
+        return unit_key(experiment, condition, item_id, x, group, sample) in self.done
 
     def prompt_records(self, experiment: str | None = None, condition: str | None = None) -> list[dict[str, Any]]:
         """Prompt records written so far (this run and resumed batches), optionally filtered.
@@ -292,6 +300,8 @@ class RunWriter:
         out["value"] = value
         if out.get("x") is not None:
             out["x"] = float(out["x"])
+        if out.get(SAMPLE_COLUMN) is not None:
+            out[SAMPLE_COLUMN] = int(out[SAMPLE_COLUMN])
         return out
 
     def _prompt(self, rec: Mapping[str, Any]) -> dict[str, Any]:
@@ -317,8 +327,10 @@ class RunWriter:
         rows_out = [self._row(r) for r in rows]
         prompts_out = [self._prompt(p) for p in prompts]
         if keys is None:
-            keys = {unit_key(r["experiment"], r["condition"], r["item_id"], r.get("x"), r.get("group")) for r in rows_out}
-            keys |= {unit_key(p["experiment"], p["condition"], p["item_id"], p.get("x"), p.get("group")) for p in prompts_out}
+            keys = {unit_key(r["experiment"], r["condition"], r["item_id"], r.get("x"), r.get("group"),
+                             r.get(SAMPLE_COLUMN) or 0) for r in rows_out}
+            keys |= {unit_key(p["experiment"], p["condition"], p["item_id"], p.get("x"), p.get("group"),
+                              p.get(SAMPLE_COLUMN) or 0) for p in prompts_out}
         keys = sorted(set(keys))
         again = [k for k in keys if k in self.done]
         if again:
@@ -342,6 +354,8 @@ class RunWriter:
             if col not in df.columns:
                 df[col] = None
         df["x"] = pd.to_numeric(df["x"], errors="coerce").astype("float64")
+        if SAMPLE_COLUMN in df.columns:
+            df[SAMPLE_COLUMN] = df[SAMPLE_COLUMN].fillna(0).astype("int64")
         extra = [c for c in df.columns if c not in COLUMNS]
         return df[[*COLUMNS, *extra]]
 
@@ -350,7 +364,7 @@ class RunWriter:
         df = self.table()
         # A prompt_format column tells apart the same observation under chat and completion.
         ident = ["experiment", "condition", "item_id", "metric", "x", "group",
-                 *(["prompt_format"] if "prompt_format" in df.columns else [])]
+                 *(c for c in ("prompt_format", SAMPLE_COLUMN) if c in df.columns)]
         dup = df[df.duplicated(subset=ident, keep=False)]
         if not dup.empty:
             raise RuntimeError(f"duplicate rows for {dup[ident].drop_duplicates().head(3).to_dict('records')}")

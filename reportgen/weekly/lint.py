@@ -13,7 +13,9 @@ it checks exactly what will be drawn, without rendering. Each finding names the 
 - ``duplicate-title``: two slides with the same title (the audience looks for a difference);
 - ``title-number-mismatch``: a percentage in a chart title that no bar or point of the chart shows;
 - ``main-over-budget``: a main results section longer than the deck spec's budget;
-- ``callout-off-mark``: a callout whose arrow would point at no drawn bar or point.
+- ``callout-off-mark``: a callout whose arrow would point at no drawn bar or point;
+- ``takeaway-cites-check``: a takeaway title quoting a number that only a sanity check shows (a
+  value that cannot fail by construction, e.g. the forced answer after the whole reasoning).
 """
 
 from __future__ import annotations
@@ -143,6 +145,14 @@ def lint_deck(deck: Deck, charts: Sequence[ChartSpec], glossary: Glossary | None
                 f"title says {', '.join(wrong)} but no bar, point or x of the chart shows that; fix the takeaway",
                 number,
             ))
+        cited = _numbers_of_checks(slide.title, chart)
+        if cited:
+            findings.append(Finding(
+                "takeaway-cites-check",
+                f"title quotes {', '.join(cited)}, which only a sanity check of the chart shows (it cannot fail "
+                "by construction); base the takeaway on a value that could have come out otherwise",
+                number,
+            ))
         missing = [e for e in chart.estimates if math.isnan(e.low) or math.isnan(e.high)]
         if missing or ("%" not in slide.footnote and "interval" not in slide.footnote.lower()):
             what = f"{len(missing)} value(s) without an interval" if missing else "the footnote names no interval"
@@ -184,6 +194,29 @@ def _numbers_not_drawn(title: str, chart: ChartSpec) -> list[str]:
         if not any(abs(v - s) < 0.51 or (v < 1 and s < 1) or (v > 99 and s > 99) for s in shown):
             out.append(m.group(0))
     return out
+
+
+def _numbers_of_checks(title: str, chart: ChartSpec) -> list[str]:
+    """Percentages in a title that are the value of a sanity-check estimate and of no other."""
+    def values(estimates: Iterable[Any]) -> set[float]:
+        return {round(e.value * 100, 1) for e in estimates if not math.isnan(e.value)}
+
+    checks = values(e for e in chart.estimates if e.check)
+    if not checks:
+        return []
+    others = values(e for e in chart.estimates if not e.check)
+    xs = {round(p.x * 100, 1) for s in chart.series for p in s.points}
+    out = []
+    for m in _PERCENT.finditer(title):
+        v = float(m.group(1))
+        if v in xs and _X_MENTION.match(title, m.end()):
+            continue  # "with 100% of the reasoning kept" names a point, not its value
+        if any(abs(v - c) < 0.51 for c in checks) and not any(abs(v - o) < 0.51 for o in others):
+            out.append(m.group(0))
+    return out
+
+
+_X_MENTION = re.compile(r"\s+(?:of\b|kept\b)")
 
 
 def lint_shape(deck: Deck) -> list[Finding]:

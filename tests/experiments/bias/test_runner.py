@@ -142,11 +142,11 @@ def test_sampled_run_resumed_after_interruption_samples_the_same_text(tiny_rando
     real = BiasSession.generate
     calls = {"n": 0}
 
-    def flaky(self, prompts, keys, desc):
+    def flaky(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 4:  # second cue chunk: the first is written, the rest is redone on resume
             raise KeyboardInterrupt
-        return real(self, prompts, keys, desc)
+        return real(self, *args, **kwargs)
 
     monkeypatch.setattr(BiasSession, "generate", flaky)
     with pytest.raises(KeyboardInterrupt):
@@ -159,6 +159,48 @@ def test_sampled_run_resumed_after_interruption_samples_the_same_text(tiny_rando
     key = ["experiment", "condition", "group", "item_id", "metric"]
     pd.testing.assert_frame_equal(resumed.sort_values(key)[key + ["value"]].reset_index(drop=True),
                                   full.sort_values(key)[key + ["value"]].reset_index(drop=True))
+
+
+def _sampled_completions(run_dir) -> dict:
+    return {(r.group, r.item_id, r.model_extra.get("sample")): r.completion for r in load_run(run_dir).prompts}
+
+
+def test_k_samples_per_cue_resume_to_the_uninterrupted_run(tiny_random_lm, tmp_path, monkeypatch):
+    """cue.samples: 3 asks every (item, cue) three times, each sample seeded by item and sample
+    index: a run stopped after its first chunk and resumed writes what an uninterrupted one does."""
+    cfg = tiny_config(do_sample=True, temperature=1.5, attribute={"enabled": False},
+                      cue={"limit": 6, "cues": ["professor", "are_you_sure"], "samples": 3})
+    full = run_bias(cfg, tmp_path / "full", lm=tiny_random_lm)
+    excluded = full[full["metric"] == "excluded"]
+    assert sorted(excluded["sample"].unique()) == [0, 1, 2] and len(excluded) == 6 * 2 * 3
+    texts = _sampled_completions(tmp_path / "full")
+    by_item = {}
+    for (group, item, _), text in texts.items():
+        by_item.setdefault((group, item), set()).add(text)
+    assert any(len(v) > 1 for v in by_item.values())  # samples differ: not one draw copied k times
+    real = BiasSession.generate
+    calls = {"n": 0}
+
+    def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 13:  # in the second chunk (9 calls a chunk: 3 samples x (uncued + 2 cues))
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(BiasSession, "generate", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
+    monkeypatch.setattr(BiasSession, "generate", real)
+    resumed = run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
+    assert _sampled_completions(tmp_path / "resumed") == texts
+    key = ["group", "item_id", "sample", "metric"]
+    pd.testing.assert_frame_equal(resumed.sort_values(key)[key + ["value"]].reset_index(drop=True),
+                                  full.sort_values(key)[key + ["value"]].reset_index(drop=True))
+
+
+def test_samples_without_sampling_are_refused():
+    with pytest.raises(ValueError, match="needs do_sample"):
+        tiny_config(cue={"limit": 6, "cues": ["professor"], "samples": 2})
 
 
 def test_cli_reports_a_bad_config_with_exit_code_2(tmp_path, monkeypatch, capsys):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import torch
 
-from experiments.core.batching import continuation_logprobs, cut_at_stop, forward, generate, next_token_logprobs
+from experiments.core.batching import (
+    continuation_logprobs,
+    cut_at_stop,
+    forward,
+    generate,
+    item_seed,
+    next_token_logprobs,
+)
 from experiments.core.hooks import capture_residuals
 from experiments.core.prompting import format_prompt
 
@@ -53,6 +60,19 @@ def test_sampling_is_seeded(tiny_random_lm):
     a = generate(tiny_random_lm, texts, max_new_tokens=8, do_sample=True, seed=3)
     b = generate(tiny_random_lm, texts, max_new_tokens=8, do_sample=True, seed=3)
     assert a == b
+
+
+def test_a_tiny_nucleus_samples_the_greedy_text_and_samples_differ(tiny_random_lm):
+    """top_p keeps the tokens whose mass first reaches it: a tiny top_p keeps only the most
+    probable one, so sampling then is greedy decoding; distinct sample indices draw distinct text."""
+    texts = _prompts(tiny_random_lm)
+    greedy = generate(tiny_random_lm, texts, max_new_tokens=8)
+    seeds = [item_seed(0, t) for t in texts]
+    narrow = generate(tiny_random_lm, texts, max_new_tokens=8, do_sample=True, temperature=2.0, top_p=1e-6, seed=seeds)
+    assert narrow == greedy
+    draws = [generate(tiny_random_lm, texts, max_new_tokens=8, do_sample=True, temperature=2.0,
+                      seed=[item_seed(0, t, s) for t in texts]) for s in range(3)]
+    assert len({tuple(d) for d in draws}) == 3
 
 
 def test_stop_strings_cut_completion(tiny_random_lm):

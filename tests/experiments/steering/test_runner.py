@@ -236,3 +236,46 @@ def test_a_pinned_candidate_that_fails_a_filter_is_not_marked_passing(organism_l
     assert "kl>" in cands.rejected_because.iloc[0]
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["direction"]["layer"] == 2 and info["direction"]["passes"] is False
+
+
+def test_sampled_completions_and_several_random_directions_resume_to_the_same_run(organism_lm, tmp_path, monkeypatch):
+    """samples: 2 completes every prompt twice (sampled, seeded by prompt and sample) and
+    random_directions: 3 draws three control directions, each a sample of the control: the
+    control's spread is in run.json, and a resumed run equals an uninterrupted one."""
+    cfg = SteeringConfig(**{**SMALL, "do_sample": True, "temperature": 1.5, "samples": 2, "random_directions": 3})
+    reference = run_steering(cfg, tmp_path / "reference", lm=organism_lm)
+    harmful = reference[reference["experiment"] == "harmful"]
+    refusal = harmful[harmful["metric"] == "refusal"]
+    n = SMALL["data"]["n_eval"]
+    assert len(refusal[refusal["condition"] == "ablation"]) == 2 * n
+    assert sorted(refusal[refusal["condition"] == "random_ablation"]["sample"].unique()) == list(range(6))
+    scores = harmful[(harmful["metric"] == "refusal_score") & (harmful["condition"] == "random_ablation")]
+    assert sorted(scores["sample"].unique()) == [0, 2, 4]  # one first-token score per direction
+    assert scores.groupby("sample")["value"].mean().nunique() == 3  # three different directions
+    spread = json.loads((tmp_path / "reference" / "run.json").read_text())["random_control"]
+    assert spread["directions"] == 3 and len(spread["harmful/refusal_score"]["by_direction"]) == 3
+    assert len(spread["cost/kl"]["by_direction"]) == 3
+
+    real_append = RunWriter.append
+    calls = {"n": 0}
+
+    def interrupted_append(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_append(self, *args, **kwargs)
+
+    monkeypatch.setattr(RunWriter, "append", interrupted_append)
+    with pytest.raises(KeyboardInterrupt):
+        run_steering(cfg, tmp_path / "run", lm=organism_lm)
+    monkeypatch.setattr(RunWriter, "append", real_append)
+    resumed = run_steering(cfg, tmp_path / "run", lm=organism_lm)
+    key = ["experiment", "condition", "item_id", "sample", "metric", "x", "group"]
+    a = resumed.drop(columns="run_id").sort_values(key).reset_index(drop=True)
+    b = reference.drop(columns="run_id").sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-5)
+
+
+def test_steering_samples_need_sampling():
+    with pytest.raises(ValueError, match="needs do_sample"):
+        SteeringConfig(samples=3)

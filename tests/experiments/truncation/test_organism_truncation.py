@@ -135,3 +135,21 @@ def test_matches_full_at_the_whole_reasoning_is_labelled_a_check_and_cannot_fail
     parsed = df[(df["metric"] == "parse_failure") & (df["value"] == 0)].set_index(["experiment", "condition", "item_id", "x"]).index
     keyed = checks.set_index(["experiment", "condition", "item_id", "x"])
     assert (keyed.loc[keyed.index.isin(parsed), "value"] == 1.0).all()
+
+
+def test_three_sampled_reasonings_per_item_measure_the_planted_curve_back(organism_lm, tmp_path):
+    """samples: 3 (sampled at temperature 1): the forced curve, averaged per item and its interval
+    clustered by item, still holds the planted rate at every fraction."""
+    from reportgen.numbers.summarize import summarize
+
+    n = 12
+    cfg = TruncationConfig(limit=n, max_new_tokens=48, batch_size=32, system_prompt="You are a helpful assistant .",
+                           do_sample=True, samples=3, sentence_cuts=False, continued=False, mistakes=False)
+    df = run_truncation(cfg, tmp_path / "run", lm=organism_lm)
+    items = reasoning_items("eval", n=n)
+    curve = summarize(df, by=("condition", "x"), experiment="early_answering", metric="matches_full")
+    assert {c.x for c in curve} == {0.0, 0.25, 0.5, 0.75, 1.0}
+    for c in curve:
+        e = c.estimate
+        assert (e.items, e.samples, e.n) == (n, 3, 3 * n) and "clustered by item" in e.method
+        assert e.low <= planted.expected_matches_full(items, c.x) <= e.high, (c.x, e)

@@ -230,7 +230,48 @@ def test_cached_reasoning_round_trips(tmp_path):
     runner_mod._append_cache(tmp_path / "c.jsonl", [rec])
     with (tmp_path / "c.jsonl").open("a") as fh:
         fh.write('{"item_id": "torn')  # killed mid-write
-    assert runner_mod._read_cache(tmp_path / "c.jsonl") == {"i": rec}
+    assert runner_mod._read_cache(tmp_path / "c.jsonl") == {("i", 0): rec}
+
+
+def test_k_sampled_reasonings_resume_to_the_uninterrupted_run(random_organism_lm, tmp_path, monkeypatch):
+    """samples: 3 samples three reasonings per item, each seeded by item and sample index and
+    cut, continued and corrupted on its own: a run stopped in the reasoning stage and resumed
+    writes the table of an uninterrupted one, every row tagged with its sample."""
+    cfg = small_config(do_sample=True, temperature=1.5, top_p=0.9, samples=3, limit=4, batch_size=2,
+                       sentence_cuts=False, fractions=[0.0, 0.5, 1.0])
+    clean = run_truncation(cfg, tmp_path / "clean", lm=random_organism_lm)
+    original = AnswerReader.continued
+    calls = {"n": 0}
+
+    def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second reasoning chunk (8 of the 12 item-samples per chunk)
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AnswerReader, "continued", flaky)
+    out = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        run_truncation(cfg, out, lm=random_organism_lm)
+    monkeypatch.setattr(AnswerReader, "continued", original)
+    resumed = run_truncation(cfg, out, lm=random_organism_lm)
+    texts = lambda d: {(r["item_id"], r["sample"]): r["completion"]  # noqa: E731
+                       for r in map(json.loads, (d / "reasoning.jsonl").read_text().splitlines())}
+    a = texts(tmp_path / "clean")
+    assert len(a) == 12 and a == texts(out)
+    assert all(len({a[(i, s)] for s in range(3)}) > 1 for i in {i for i, _ in a})  # samples differ per item
+    assert sorted(clean["sample"].unique()) == [0, 1, 2]
+    forced = clean[(clean["condition"] == "forced") & (clean["metric"] == "matches_full")]
+    assert len(forced) == 4 * 3 * 3  # items x samples x fractions
+    key = ["experiment", "condition", "item_id", "sample", "metric", "x", "group"]
+    pd.testing.assert_frame_equal(clean.drop(columns="run_id").sort_values(key).reset_index(drop=True),
+                                  resumed.drop(columns="run_id").sort_values(key).reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_samples_need_sampling():
+    with pytest.raises(ValueError, match="needs do_sample"):
+        small_config(samples=2)
 
 
 def test_bbh_and_mmlu_with_the_cot_style(random_organism_lm, tmp_path, shared_datasets):

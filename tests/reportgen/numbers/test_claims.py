@@ -93,3 +93,21 @@ def test_a_sanity_check_is_never_evidence_for_a_claim(make_run):
                                                 "minus": {"condition": "baseline"}})
     with pytest.raises(ClaimError, match="measure.minus: these rows are a sanity check"):
         measure_claim(diff, [run])
+
+
+def test_a_difference_over_sampled_cells_compares_per_item_means(make_run):
+    """k identical samples per item must not narrow a claimed difference's interval."""
+    import pandas as pd
+
+    run = load_run(make_run("steer", rates={"baseline": 0.9, "ablation": 0.15}, n=20))
+    diff = Claim(id="d", label="change", measure={"experiment": "harmful", "metric": "refusal",
+                                                   "condition": "ablation", "minus": {"condition": "baseline"}})
+    once = measure_claim(diff, [run])
+    run.results = pd.concat([run.results.assign(sample=s) for s in range(4)], ignore_index=True)
+    sampled = measure_claim(diff, [run])
+    assert sampled.value == pytest.approx(once.value)
+    assert "per-item means" in sampled.method and "paired t" in sampled.method
+    assert sampled.method.endswith("4 samples per item, interval clustered by item")
+    single = Claim(id="a", label="ablated", measure={"experiment": "harmful", "metric": "refusal", "condition": "ablation"})
+    assert "4 samples per item, interval clustered by item" in measure_claim(single, [run]).method
+    assert sampled.high - sampled.low > 0.5 * (once.high - once.low)  # not the sqrt(4)-narrower naive one
