@@ -69,15 +69,15 @@ def format_configs(
     return {fmt: validate_config({**merged, "prompt_format": fmt}, cls, source) for fmt in formats}
 
 
-def _sub_run(run_dir: Path, fmt: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
-    """(rows with their format, prompt records, run id) of one format's finished run."""
+def _sub_run(run_dir: Path, fmt: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """(rows with their format, prompt records, run.json) of one format's finished run."""
     df = pd.read_parquet(run_dir / RESULTS_PARQUET).drop(columns=["run_id", "prompt_format"], errors="ignore")
     df["prompt_format"] = fmt
     rows = json.loads(df.to_json(orient="records"))  # plain JSON types; NaN becomes null
     prompts = [json.loads(line) for line in (run_dir / PROMPTS_JSONL).read_text(encoding="utf-8").splitlines()
                if line.strip()]
     info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    return rows, prompts, str(info["run_id"])
+    return rows, prompts, info
 
 
 def run_formats(
@@ -107,7 +107,9 @@ def run_formats(
             continue
         sub_dir = writer.path(SUBDIR.format(fmt=fmt))
         run(cfg, sub_dir)
-        rows, prompts, sub_ids[fmt] = _sub_run(sub_dir, fmt)
+        rows, prompts, info = _sub_run(sub_dir, fmt)
+        sub_ids[fmt] = str(info["run_id"])
         writer.append(rows, prompts, keys=[key])
-        writer.update_info(format_runs=sub_ids)
+        # The runner's display vocabulary, so the reporter labels the combined run like its parts.
+        writer.update_info(format_runs=sub_ids, **({"vocabulary": info["vocabulary"]} if "vocabulary" in info else {}))
     return writer.finish()

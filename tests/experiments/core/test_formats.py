@@ -6,6 +6,8 @@ the completion template in the other) and every row must carry the format it was
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from experiments.core.errors import ConfigError
@@ -37,12 +39,16 @@ def test_rows_carry_their_format_and_match_one_for_one(both_formats):
     assert run.info.finished_at is not None and set(df["run_id"]) == {run.info.run_id}
     assert set(df["prompt_format"]) == {"chat", "completion"}
     key = ["experiment", "condition", "item_id", "metric", "x", "group"]
-    chat = df[df["prompt_format"] == "chat"][key].fillna(-1).sort_values(key).reset_index(drop=True)
-    comp = df[df["prompt_format"] == "completion"][key].fillna(-1).sort_values(key).reset_index(drop=True)
+    chat = df[df["prompt_format"] == "chat"][key].astype(str).sort_values(key).reset_index(drop=True)
+    comp = df[df["prompt_format"] == "completion"][key].astype(str).sort_values(key).reset_index(drop=True)
     assert len(chat) > 0 and chat.equals(comp)  # the same observations, once per format
     for fmt in ("chat", "completion"):  # each format also stands alone as a valid run
         sub = load_run(out / SUBDIR.format(fmt=fmt))
         assert len(sub.results) == (df["prompt_format"] == fmt).sum()
+    # The combined run is labelled like its parts (the reporter reads the runner's vocabulary).
+    combined = json.loads((out / "run.json").read_text())
+    part = json.loads((out / SUBDIR.format(fmt="chat") / "run.json").read_text())
+    assert combined["vocabulary"] == part["vocabulary"] and combined["vocabulary"]["labels"]
 
 
 @pytest.mark.slow
