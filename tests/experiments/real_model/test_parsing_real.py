@@ -24,7 +24,9 @@ STYLE = resolve_style(PromptStyle(preset="cot"), "smollm2")
 def _records(name: str) -> dict[str, dict]:
     lines = (DATA / name).read_text(encoding="utf-8").splitlines()
     recs = {r["item_id"]: r for r in map(json.loads, lines)}
-    assert all(r["model"].startswith("SmolLM2-135M-Instruct") and r["model_revision"] for r in recs.values())
+    # --model smollm2 or the GGUF file itself: the same weights, by the file's hash.
+    assert all(r["model"] in ("smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+               and r["model_revision"] == "gguf-sha256:b179c9523d0e6a0f" for r in recs.values())
     return recs
 
 
@@ -43,6 +45,11 @@ def _stated(rec: dict) -> str | None:
         ("navigate/3", "A"),
         ("navigate/1", None),  # "The answer is (L).": no option L, a parse failure, not a guess
         ("navigate/0", None),  # "The answer is (E)." then a cut-off sentence
+        ("global_facts/8", "D"),  # "The answer is (78)." for the option "78%"
+        ("global_facts/15", "D"),  # "The answer is (46%)." then an echo "(D) 46%", "(E) 27%"
+        ("global_facts/9", "B"),  # "The answer is (B) because 26% …" then a stray "(C) 41%" line
+        ("global_facts/11", None),  # the generation ended on "The answer is ("
+        ("navigate/6", None),  # "(L)" again: not an option
     ],
 )
 def test_truncation_completions_parse_as_read_by_hand(item_id: str, expected: str | None) -> None:

