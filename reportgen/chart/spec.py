@@ -49,8 +49,10 @@ from reportgen.chart.names import (
     is_control,
     metric_axis,
     metric_noun,
+    names_of,
 )
 from reportgen.chart.palette import DeckColors
+from reportgen.chart.runlabel import grid_key
 from reportgen.inputs.deck_yaml import DeckSpec, ExperimentSpec
 from reportgen.numbers.summarize import ExperimentKey, experiments
 from reportgen.rundir.reader import Run
@@ -62,6 +64,7 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
     Order: experiments listed in the spec first (in its order), then the rest in run
     order; each main chart is followed by its backup charts (``backup=True``).
     """
+    spec = with_default_comparisons(runs, spec)
     jobs: list[tuple[Run, ExperimentKey, ExperimentSpec | None]] = []
     for run in runs:
         for key in experiments(run.results):
@@ -79,17 +82,22 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
     listed = spec is not None and bool(spec.experiments)
     models = tuple(sorted({key.model for _, key, _ in jobs}))
     charts: list[ChartSpec] = []
-    compared: set[str] = set()
+    compared: set[tuple[str, str]] = set()
+    alone: set[tuple[str, str]] = set()
     for run, key, override in jobs:
-        if override is not None and override.compare and override.experiment not in compared:
-            # The runs (models, formats) of this experiment side by side; each run's own
-            # charts follow in the backup.
-            compared.add(override.experiment)
-            group = [(r, k) for r, k, o in jobs if o is override]
-            charts.append(compare_chart(group, override, colors))
+        point = (key.experiment, grid_key(run))
+        if override is not None and override.compare and point not in compared | alone:
+            # The runs (models, formats) of this experiment side by side, one chart per sweep
+            # grid point; each run's own charts follow in the backup.
+            group = [(r, k) for r, k, o in jobs if o is override and grid_key(r) == point[1]]
+            if len(group) < 2:
+                alone.add(point)  # the other model failed: this run's own charts stay in the story
+            else:
+                compared.add(point)
+                charts.extend(comparison_charts(group, override, colors))
         # One palette for the deck: a condition keeps its colour on every slide.
         built = experiment_charts(run, key, override, colors)
-        to_backup = (override is not None and override.compare) or (
+        to_backup = (override is not None and override.compare and point not in alone) or (
             listed and override is None and spec is not None and spec.unlisted == "backup"
         )  # not in the spec's story: shown in the backup, complete
         charts.extend(replace(c, backup=True) if to_backup else c for c in built)
@@ -102,6 +110,40 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
     )
 
     return plan_shared_slides(runs, charts)
+
+
+def with_default_comparisons(runs: Sequence[Run], spec: DeckSpec | None) -> DeckSpec | None:
+    """The spec with its top-level ``compare`` spelled out: a compare entry for each runner's headline
+    experiment the spec does not list (the experiment holding the run's headline metric and condition)."""
+    if spec is None or spec.compare is None:
+        return spec
+    listed = {e.experiment for e in spec.experiments}
+    added: list[ExperimentSpec] = []
+    for run in runs:
+        experiment = headline_experiment(run)
+        if experiment is not None and experiment not in listed:
+            listed.add(experiment)
+            added.append(ExperimentSpec(experiment=experiment, compare=spec.compare))
+    return spec.model_copy(update={"experiments": [*spec.experiments, *added]})
+
+
+def headline_experiment(run: Run) -> str | None:
+    """The first experiment with the run's headline metric under its headline condition, else the first."""
+    names = names_of(run)
+    df = run.results
+    hit = df[(df["metric"] == names.headline_metric) & (df["condition"] == names.headline_condition)]
+    found = hit if not hit.empty else df
+    return str(found["experiment"].iloc[0]) if not found.empty else None
+
+
+def comparison_charts(group: Sequence[tuple[Run, ExperimentKey]], override: ExperimentSpec,
+                      colors: DeckColors) -> list[ChartSpec]:
+    """The main comparison (the first two models: two categories) and, with more models, a backup
+    chart of every model."""
+    charts = [compare_chart(group[:2], override, colors)]
+    if len(group) > 2:
+        charts.append(compare_chart(group, override, colors, backup=True))
+    return charts
 
 
 def dedupe_charts(charts: Sequence[ChartSpec]) -> list[ChartSpec]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from reportgen.chart.builders.context import Context
+from reportgen.chart.runlabel import grid_label, model_label
 from reportgen.chart.model import Bar, CategoryField, ChartKind, ChartSpec, Highlight, Reference, Series, XFormat
 from reportgen.chart.words import footnote_text
 from reportgen.inputs.deck_yaml import PromptChoice
@@ -66,6 +67,8 @@ def assemble(ctx: Context, suffix: str, metric: str, kind: ChartKind, title: str
         categories=categories,
         group=group,
         prompt=prompt,
+        model_label=model_label(ctx.run, ctx.key.model),
+        grid_label=grid_label(ctx.run, ctx.names),
     )
 
 
