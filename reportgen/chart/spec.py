@@ -22,6 +22,7 @@ a deck and keeps the names callers import from it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -53,6 +54,7 @@ from reportgen.chart.names import (
 )
 from reportgen.chart.palette import DeckColors
 from reportgen.chart.runlabel import grid_key
+from reportgen.chart.words import sentence_case
 from reportgen.inputs.deck_yaml import DeckSpec, ExperimentSpec
 from reportgen.numbers.summarize import ExperimentKey, experiments
 from reportgen.rundir.reader import Run
@@ -104,7 +106,7 @@ def build_chart_specs(runs: Sequence[Run], spec: DeckSpec | None = None) -> list
     shown_models = models if len(models) > 1 else ()
     charts = [replace(c, models=shown_models, callout_color=spec.callout_color if spec is not None else c.callout_color)
               for c in charts]
-    charts = dedupe_charts(charts)
+    charts = name_duplicate_titles(merge_grid_points(dedupe_charts(charts)))
     from reportgen.deck.plan import (  # deckplan builds on deckspec, which imports this module
         plan_shared_slides,
     )
@@ -160,6 +162,47 @@ def dedupe_charts(charts: Sequence[ChartSpec]) -> list[ChartSpec]:
             continue
         seen.add(sig)
         out.append(c)
+    return out
+
+
+def merge_grid_points(charts: Sequence[ChartSpec]) -> list[ChartSpec]:
+    """One chart for sweep grid points that measured exactly the same (an override the experiment
+    does not depend on, such as the layer-sweep widths for the harmful prompts), naming them all."""
+    first: dict[tuple[object, ...], int] = {}
+    labels: dict[int, list[str]] = {}
+    out: list[ChartSpec | None] = []
+    for c in charts:
+        sig = (c.backup, *chart_signature(c)[1:])
+        if c.grid_label and sig in first:
+            labels[first[sig]].append(c.grid_label)
+            out.append(None)
+            continue
+        if c.grid_label:
+            first[sig] = len(out)
+            labels[len(out)] = [c.grid_label]
+        out.append(c)
+    for i, found in labels.items():
+        kept = out[i]
+        if kept is None or len(found) < 2:
+            continue
+        merged = " and ".join(dict.fromkeys(found))
+        old, new = sentence_case(kept.grid_label), sentence_case(merged)
+        title = new + kept.title[len(old):] if kept.title.startswith(old) else kept.title
+        out[i] = replace(kept, grid_label=merged, title=title, caption=kept.caption.replace(kept.grid_label, merged))
+    return [c for c in out if c is not None]
+
+
+def name_duplicate_titles(charts: Sequence[ChartSpec]) -> list[ChartSpec]:
+    """Charts of several runs that would share a title say whose they are first
+    ('organism-noisy, layer window 2: …'; a model keeps its spelling): two slides with one title read
+    as a repeat."""
+    counts = Counter(c.title for c in charts)
+    out = []
+    for c in charts:
+        model = c.shown_model if c.models or c.model_label else ""
+        who = ", ".join(x for x in (model, c.grid_label) if x) if model else sentence_case(c.grid_label)
+        named = counts[c.title] > 1 and who and not c.title.startswith(who)
+        out.append(replace(c, title=f"{who}: {c.title}") if named else c)
     return out
 
 

@@ -130,3 +130,21 @@ def test_weekly_job_records_model_label_and_grid_point_in_run_json(tmp_path, lab
     info = json.loads((tmp_path / "run.json").read_text())
     assert info.get("model_label") == label and info["grid_point"] == {"sweep.widths": [1]}
     assert info["model_id"] == NOISY
+
+
+def test_grid_points_that_measured_the_same_share_one_chart_and_backup_titles_say_whose():
+    same = {("organism", 1): 2, ("organism", 2): 2, ("organism-noisy", 1): 12, ("organism-noisy", 2): 12}
+    spec = DeckSpec(project="p", compare="model")
+    runs = _grid(MODELS, same)
+    charts = build_chart_specs(runs, spec)
+    (main,) = [c for c in charts if not c.backup]
+    assert main.grid_label == "layer window 1 and layer window 2"
+    assert main.title.startswith("Layer window 1 and layer window 2: ")
+    assert "layer window 1 and layer window 2" in main.caption
+    # The two models' layer sweeps read the same; their titles say whose they are.
+    sweeps = sorted(c.title for c in charts if c.backup and c.experiment == "layer_sweep")
+    assert [t.split(": ")[0] for t in sweeps] == ["organism, layer window 1 and layer window 2",
+                                                  "organism-noisy, layer window 1 and layer window 2"]
+    deck = build_deck(runs, charts, spec, today=dt.date(2025, 6, 2))
+    titles = [s.title for s in deck.slides]
+    assert len(titles) == len(set(titles)), titles
