@@ -20,7 +20,7 @@ from reportgen.chart.model import Bar, ChartKind, ChartSpec, Highlight, Point, S
 from reportgen.chart.names import BUILTIN, Names
 from reportgen.chart.palette import DeckColors
 from reportgen.chart.runlabel import grid_label, model_label
-from reportgen.chart.words import curve_sentence, footnote_text, infer_x_format, sentence_case
+from reportgen.chart.words import curve_sentence, footnote_text, infer_x_format, sentence_case, sweep_where
 from reportgen.inputs.deck_yaml import ExperimentSpec, SpecError
 from reportgen.numbers.summarize import ExperimentKey, summarize
 from reportgen.rundir.reader import Run
@@ -108,22 +108,32 @@ def _compare_lines(ctx: Context, jobs: Sequence[tuple[Run, ExperimentKey]], o: E
                    kind: ChartKind, grid: str, backup: bool) -> ChartSpec:
     """The comparison of an experiment measured over ``x``: one line per model, target condition only."""
     names = ctx.names
+    group = None
+    if "group" in rows.columns and rows["group"].nunique() > 1:
+        # Two window widths in one run are two interventions: compare the first, never their pool.
+        group = str(rows["group"].dropna().iloc[0])
+        rows = rows[rows["group"] == group]
+    elif "group" in rows.columns and rows["group"].notna().any():
+        group = str(rows["group"].dropna().iloc[0])
     points: dict[str, list[Point]] = {}
     for cell in summarize(rows.drop(columns="base_condition"), by=("condition", "x")):
         points.setdefault(str(cell.condition).split("\x1f")[1], []).append(Point(float(cell.x), cell.estimate))  # type: ignore[arg-type]
     series = [Series(v, v, tuple(sorted(points[v], key=lambda p: p.x)), colors(v)) for v in compared if v in points]
     x_label = ctx.x_label(kind)
     x_format = infer_x_format(series)
-    title, callout, hx, hcat = curve_sentence(series, metric, x_label, x_format, names)
     under = names.condition_label(target).lower()
-    title = f"{title} ({under})"
+    if kind == "sweep" and len(series) == 2:
+        title, callout, hx, hcat = _sweep_sentence(series, metric, under, group, names)
+    else:
+        title, callout, hx, hcat = curve_sentence(series, metric, x_label, x_format, names)
+        title = f"{title} ({under})"
     highlight = Highlight(hcat, o.callout or callout, x=hx) if hcat is not None and hx is not None else None
     first_run, first_key = jobs[0]
     return ChartSpec(
         chart_id=_chart_id(jobs, o, o.compare or "model", backup), experiment=o.experiment, task=first_key.task,
         metric=metric, model=" vs ".join(compared), run_id=first_run.run_id, kind=kind,
         title=_with_grid(grid, title if backup else o.takeaway or title),
-        caption=_caption(o, names, metric, compared, grid, backup, f"{under}, by {x_label.lower()}"),
+        caption=_caption(o, names, metric, compared, grid, backup, f"{under}" + (f" ({names.group_label(group)})" if group else "") + f", by {x_label.lower()}"),
         footnote=footnote_text([], series, [], kind, names),
         value_kind="rate" if all(p.estimate.kind == "rate" for s in series for p in s.points) else "mean",
         y_label=names.metric_axis(metric), series=series, highlight=highlight, backup=backup,
@@ -131,6 +141,25 @@ def _compare_lines(ctx: Context, jobs: Sequence[tuple[Run, ExperimentKey]], o: E
         category_field="condition", categories=tuple(compared), group=o.group,
         prompt=prompt_choice(ctx, metric, target, [], x=hx), model_label=" vs ".join(compared), grid_label=grid,
     )
+
+
+def _sweep_sentence(series: Sequence[Series], metric: str, under: str, group: str | None,
+                    names: Names) -> tuple[str, str, float | None, str | None]:
+    """Takeaway of two models' layer sweeps: the layer (window) where they differ most, if anywhere."""
+    a, b = series[0], series[1]
+    other = {p.x: p.estimate for p in b.points}
+    gaps = [(abs(other[p.x].value - p.estimate.value), p.x, p.estimate, other[p.x])
+            for p in a.points if p.x in other and not p.estimate.overlaps(other[p.x])]
+    noun = names.metric_noun(metric)
+    if not gaps:
+        windows = "layer window" if group and "window" in group else "layer"
+        return (f"{a.label} and {b.label} do not clearly differ in {noun} under {under} at any {windows}",
+                "same within the interval", b.points[len(b.points) // 2].x, b.category)
+    _, x, ea, eb = max(gaps, key=lambda g: g[0])
+    where = sweep_where(x, group, {})
+    comp = "higher" if eb.value > ea.value else "lower"
+    return (f"{sentence_case(noun)} under {under} at {where} is {comp} on {b.label} than on {a.label}: "
+            f"{eb.short()} vs {ea.short()}", f"{comp} on {b.label}", x, b.category)
 
 
 def _chart_id(jobs: Sequence[tuple[Run, ExperimentKey]], o: ExperimentSpec, field: str, backup: bool) -> str:

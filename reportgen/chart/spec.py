@@ -26,6 +26,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
+import pandas as pd
+
 from reportgen.chart.builders.backups import backup_charts
 from reportgen.chart.builders.bars import condition_bars, metric_bars
 from reportgen.chart.builders.context import Context, bin_fractions, make_context
@@ -53,7 +55,7 @@ from reportgen.chart.names import (
     names_of,
 )
 from reportgen.chart.palette import DeckColors
-from reportgen.chart.runlabel import grid_key
+from reportgen.chart.runlabel import grid_key, grid_point
 from reportgen.chart.words import sentence_case
 from reportgen.inputs.deck_yaml import DeckSpec, ExperimentSpec
 from reportgen.numbers.summarize import ExperimentKey, experiments
@@ -121,12 +123,30 @@ def with_default_comparisons(runs: Sequence[Run], spec: DeckSpec | None) -> Deck
         return spec
     listed = {e.experiment for e in spec.experiments}
     added: list[ExperimentSpec] = []
-    for run in runs:
-        experiment = headline_experiment(run)
+    for experiment in [*(headline_experiment(run) for run in runs), *grid_dependent_experiments(runs)]:
         if experiment is not None and experiment not in listed:
             listed.add(experiment)
             added.append(ExperimentSpec(experiment=experiment, compare=spec.compare))
     return spec.model_copy(update={"experiments": [*spec.experiments, *added]})
+
+
+_ROW_KEY = ("condition", "item_id", "metric", "value", "x", "group", "k", "n")
+
+
+def grid_dependent_experiments(runs: Sequence[Run]) -> list[str]:
+    """Experiments whose rows differ between two grid points of one model: what the sweep changed
+    (the layer-sweep widths change the layer sweep, not the harmful prompts)."""
+    seen: dict[tuple[str, str], set[int]] = {}
+    for run in runs:
+        if not grid_point(run):
+            continue
+        df = run.results
+        cols = [c for c in _ROW_KEY if c in df.columns]
+        for (experiment, model), part in df.groupby(["experiment", "model"], sort=False):
+            rows = part[cols].astype(str).sort_values(cols).reset_index(drop=True)
+            digest = int(pd.util.hash_pandas_object(rows, index=False).sum())
+            seen.setdefault((str(experiment), str(model)), set()).add(digest)
+    return list(dict.fromkeys(e for (e, _), digests in seen.items() if len(digests) > 1))
 
 
 def headline_experiment(run: Run) -> str | None:

@@ -148,3 +148,14 @@ def test_grid_points_that_measured_the_same_share_one_chart_and_backup_titles_sa
     deck = build_deck(runs, charts, spec, today=dt.date(2025, 6, 2))
     titles = [s.title for s in deck.slides]
     assert len(titles) == len(set(titles)), titles
+
+
+def test_the_default_deck_also_compares_what_the_grid_changed():
+    runs = [_run(label, model, [w], 2, sweep_k=(w, 5 * w)) for label, model in MODELS.items() for w in (1, 2)]
+    main = [c for c in build_chart_specs(runs, DeckSpec(project="p", compare="model")) if not c.backup]
+    # harmful: the same at both grid points (one chart); layer_sweep: changed by the widths (one per point)
+    assert [(c.experiment, c.grid_label) for c in main] == [
+        ("harmful", "layer window 1 and layer window 2"),
+        ("layer_sweep", "layer window 1"), ("layer_sweep", "layer window 2")]
+    assert all(c.categories == ("organism", "organism-noisy") for c in main)
+    assert [p.estimate.k for p in main[2].series[1].points] == [2, 10]
