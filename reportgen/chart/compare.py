@@ -3,8 +3,11 @@
 The same experiment run on two models (run directories that differ only in the model, as
 a sweep over models writes them), or in chat vs raw-completion format, answers "does it
 replicate?" only when both sit side by side on one chart in the same colours. Each
-condition the chart shows is a cluster; the two models (formats) are its two bars. The
-per-run charts still go to the backup, complete.
+condition the chart shows is a cluster; the two models (formats) are its two bars; an
+experiment over ``x`` (reasoning kept, layers) gets one line per model instead. Models are
+named as run.json ``model_label`` says (:mod:`reportgen.chart.runlabel`), and the runs of a
+sweep are compared per grid point, whose label leads the title. The per-run charts still go
+to the backup, complete.
 """
 
 from __future__ import annotations
@@ -133,7 +136,7 @@ def _compare_lines(ctx: Context, jobs: Sequence[tuple[Run, ExperimentKey]], o: E
         chart_id=_chart_id(jobs, o, o.compare or "model", backup), experiment=o.experiment, task=first_key.task,
         metric=metric, model=" vs ".join(compared), run_id=first_run.run_id, kind=kind,
         title=_with_grid(grid, title if backup else o.takeaway or title),
-        caption=_caption(o, names, metric, compared, grid, backup, f"{under}" + (f" ({names.group_label(group)})" if group else "") + f", by {x_label.lower()}"),
+        caption=_caption(o, names, metric, compared, grid, backup, f"under {under}" + (f" ({names.group_label(group)})" if group else "") + f", by {x_label.lower()}"),
         footnote=footnote_text([], series, [], kind, names),
         value_kind="rate" if all(p.estimate.kind == "rate" for s in series for p in s.points) else "mean",
         y_label=names.metric_axis(metric), series=series, highlight=highlight, backup=backup,

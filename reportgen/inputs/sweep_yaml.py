@@ -19,7 +19,7 @@ failures kept apart, report) runs it unchanged::
         config: ../weekly/steering.yaml # path or inline mapping; the grid overrides its keys
         grid:
           sweep.widths: [[1], [2]]      # dotted key -> values; every combination is one experiment
-    deck: deck.yaml
+    deck: deck.yaml                     # optional; default: the models compared per grid point
 
 Experiments are named ``<runner>-<model>[-<key><value>…]`` (e.g. ``steering-organism-widths2``);
 each gets its own run directory ``runs_dir/<name>``.
@@ -173,7 +173,8 @@ def expand(cfg: SweepConfig, base: Path, runs_dir: Path) -> WeeklyConfig:
                                     "grid_point": dict(zip(keys, values)) if keys else None})
     data = {
         "project": cfg.project, "author": cfg.author, "runs_dir": runs_dir, "reports_dir": cfg.reports_dir,
-        "experiments": experiments, "deck": cfg.deck if cfg.deck is not None else default_deck(cfg), "abstracts": cfg.abstracts, "glossary": cfg.glossary,
+        "experiments": experiments, "deck": cfg.deck if cfg.deck is not None else default_deck(cfg),
+        "abstracts": cfg.abstracts, "glossary": cfg.glossary,
         "recap": None, "executor": cfg.executor, "address": cfg.address,
     }
     try:

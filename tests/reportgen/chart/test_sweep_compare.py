@@ -107,7 +107,7 @@ def test_an_experiment_over_x_is_compared_as_one_line_per_model_not_pooled():
 def test_a_grid_point_with_one_model_left_keeps_its_charts_in_the_story():
     runs = _grid(MODELS, ABLATED)[:3]  # organism-noisy at layer window 2 failed
     main = [c for c in build_chart_specs(runs, DeckSpec(project="p", compare="model")) if not c.backup]
-    assert [(c.grid_label, c.categories) for c in main][0] == ("layer window 1", ("organism", "organism-noisy"))
+    assert (main[0].grid_label, main[0].categories) == ("layer window 1", ("organism", "organism-noisy"))
     assert not any(c.grid_label == "layer window 1" and c.model == "organism" for c in main)
     assert any(c.grid_label == "layer window 2" and c.model == "organism" for c in main)
 
