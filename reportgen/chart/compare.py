@@ -120,7 +120,8 @@ def _compare_lines(ctx: Context, jobs: Sequence[tuple[Run, ExperimentKey]], o: E
         group = str(rows["group"].dropna().iloc[0])
     points: dict[str, list[Point]] = {}
     for cell in summarize(rows.drop(columns="base_condition"), by=("condition", "x")):
-        points.setdefault(str(cell.condition).split("\x1f")[1], []).append(Point(float(cell.x), cell.estimate))  # type: ignore[arg-type]
+        model = str(cell.condition).split("\x1f")[1]
+        points.setdefault(model, []).append(Point(float(cell.x), cell.estimate))  # type: ignore[arg-type]
     series = [Series(v, v, tuple(sorted(points[v], key=lambda p: p.x)), colors(v)) for v in compared if v in points]
     x_label = ctx.x_label(kind)
     x_format = infer_x_format(series)
@@ -131,12 +132,13 @@ def _compare_lines(ctx: Context, jobs: Sequence[tuple[Run, ExperimentKey]], o: E
         title, callout, hx, hcat = curve_sentence(series, metric, x_label, x_format, names)
         title = f"{title} ({under})"
     highlight = Highlight(hcat, o.callout or callout, x=hx) if hcat is not None and hx is not None else None
+    detail = f"under {under}" + (f" ({names.group_label(group)})" if group else "") + f", by {x_label.lower()}"
     first_run, first_key = jobs[0]
     return ChartSpec(
         chart_id=_chart_id(jobs, o, o.compare or "model", backup), experiment=o.experiment, task=first_key.task,
         metric=metric, model=" vs ".join(compared), run_id=first_run.run_id, kind=kind,
         title=_with_grid(grid, title if backup else o.takeaway or title),
-        caption=_caption(o, names, metric, compared, grid, backup, f"under {under}" + (f" ({names.group_label(group)})" if group else "") + f", by {x_label.lower()}"),
+        caption=_caption(o, names, metric, compared, grid, backup, detail),
         footnote=footnote_text([], series, [], kind, names),
         value_kind="rate" if all(p.estimate.kind == "rate" for s in series for p in s.points) else "mean",
         y_label=names.metric_axis(metric), series=series, highlight=highlight, backup=backup,

@@ -139,7 +139,8 @@ def record_labels(run_dir: Path, exp: WeeklyExperiment) -> None:
     if info is None:
         return
     wanted = {"model_label": exp.model_label, "grid_point": exp.grid_point}
-    updated = {**{k: v for k, v in info.items() if k not in wanted}, **{k: v for k, v in wanted.items() if v is not None}}
+    updated = {k: v for k, v in info.items() if k not in wanted}
+    updated.update({k: v for k, v in wanted.items() if v is not None})
     if updated != info:
         write_text_atomic(path, json.dumps(updated, indent=2, sort_keys=True, default=str) + "\n")
 
