@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -141,8 +142,14 @@ def default_deck(cfg: SweepConfig) -> DeckSpec:
     experiment, one chart per grid point; every run's own charts in the backup."""
     names = [m.name.split("/")[-1] for m in cfg.models]
     who = " and ".join(names) if len(names) == 2 else ", ".join(names)
-    return DeckSpec(project=cfg.project, author=cfg.author, compare="model",
+    plan = [f"Run {r.runner} on {who} at {_points(r)}, each model at each point" for r in cfg.runners]
+    return DeckSpec(project=cfg.project, author=cfg.author, compare="model", plan=plan,
                     question=f"Do {who} give the same results at every point of the grid?" if len(names) > 1 else None)
+
+
+def _points(runner: SweepRunner) -> str:
+    n = math.prod(len(values) for values in runner.grid.values())
+    return "one config" if n == 1 else f"{n} grid points"
 
 
 def expand(cfg: SweepConfig, base: Path, runs_dir: Path) -> WeeklyConfig:

@@ -67,6 +67,12 @@ def test_expand_names_each_grid_point_and_applies_dotted_overrides(tmp_path):
     assert weekly.experiments[0].config["sweep"] == {"widths": [1]}  # grid points do not share dicts
     assert weekly.experiments[2].model == "Qwen/Qwen2.5-1.5B-Instruct"
     assert weekly.experiments[4].model == str(tmp_path / "runs" / MODELS_DIR / "noisy")
+    # What the report needs travels with each experiment into run.json: the sweep's model name
+    # (not the copy's folder) and the grid point; without `deck:` the models are compared.
+    assert [(e.model_label, e.grid_point) for e in weekly.experiments[3:5]] == [
+        ("Qwen2.5-1.5B-Instruct", {"sweep.widths": [2, 3], "data.n_val": 4}),
+        ("noisy", {"sweep.widths": [1], "data.n_val": 4})]
+    assert weekly.deck is not None and not isinstance(weekly.deck, Path) and weekly.deck.compare == "model"
 
 
 def test_sweep_file_errors_name_the_field(tmp_path):
