@@ -85,7 +85,11 @@ _STEERING = Vocabulary(
             "refusal": "Refusal", "refusal_score": "Refusal score (log-odds)", "kl": "KL divergence",
             "cross_entropy": "Cross-entropy (nats)", "refusal_judge": "Refusal (judge model)",
             "harmful": "Harmful prompts", "harmless": "Harmless prompts",
-            "layer_sweep": "Layer-window ablation sweep"},
+            "layer_sweep": "Layer-window ablation sweep",
+            # config keys a sweep varies, as its grid points are named on slides
+            "sweep.widths": "layer window", "intervention.ablation_layers": "ablated layers",
+            "intervention.ablation_mode": "ablation mode", "intervention.addition_coeff": "addition coefficient",
+            "data.n_train": "training prompts"},
     headline={"metric": "refusal", "condition": "ablation"},
     controls=("random_ablation",), baselines=("baseline",),
     x_label=None,  # a sweep's axis depends on the data (layer or window start): the reporter decides
@@ -95,7 +99,8 @@ _TRUNCATION = Vocabulary(
     labels={"forced": "Forced answer", "continued": "Continued reasoning", "mistake": "Added mistake",
             "matches_full": "Matches full answer", "correct": "Accuracy", "answer_changed": "Answer changed",
             "aoc": "AOC", "parse_failure": "Parse failures", "excluded": "Exclusion rate",
-            "early_answering": "Early answering", "adding_mistakes": "Adding mistakes"},
+            "early_answering": "Early answering", "adding_mistakes": "Adding mistakes",
+            "fractions": "cut points"},
     headline={"metric": "matches_full", "condition": "forced"},
     baselines=("continued",), x_label="Reasoning kept",
 )

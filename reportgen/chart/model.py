@@ -104,6 +104,14 @@ class ChartSpec:
     """Drawn at this size instead of the full chart box (a chart sharing its slide with the prompt)."""
     models: tuple[str, ...] = ()
     """Every model the deck covers, when more than one: each result slide names its own."""
+    model_label: str = ""
+    """How slides name ``model`` (run.json ``model_label``; never an absolute path); '' = ``model``."""
+    grid_label: str = ""
+    """The sweep grid point the chart's run(s) stand for ('layer window 1'); '' outside a sweep."""
+
+    @property
+    def shown_model(self) -> str:
+        return self.model_label or self.model
 
     @property
     def estimates(self) -> list[stats.Estimate]:

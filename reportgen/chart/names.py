@@ -86,6 +86,15 @@ EXPERIMENT_LABELS = {
     "cue": "Cue bias",
     "attribute": "Attribute counterfactuals",
 }
+#: Config keys a sweep varies, as a grid point's label names them ("layer window 1").
+CONFIG_KEY_LABELS = {
+    "sweep.widths": "layer window",
+    "intervention.ablation_layers": "ablated layers",
+    "intervention.ablation_mode": "ablation mode",
+    "intervention.addition_coeff": "addition coefficient",
+    "data.n_train": "training prompts",
+    "fractions": "cut points",
+}
 #: Groups the runners write whose plain spelling reads badly on a slide.
 GROUP_LABELS = {
     "few_shot_a": "few-shot (A)",
@@ -176,6 +185,10 @@ class Names:
     def metric_category_label(self, name: str) -> str:
         """A metric as one category of a chart that compares metrics (switch vs articulation rate)."""
         return self.labels.get(name) or METRIC_CATEGORY_LABELS.get(name, humanize(name))
+
+    def config_key_label(self, key: str) -> str:
+        """A config key as a grid point's label names it: ``sweep.widths`` → ``layer window``."""
+        return self.labels.get(key) or CONFIG_KEY_LABELS.get(key) or group_label(key.split(".")[-1])
 
     def is_control(self, condition: str) -> bool:
         return condition in self.controls or is_control(condition)

@@ -108,7 +108,7 @@ def build_deck(
                 continue
             body.append(_chart_slide(chart, run))
             if record is not None:
-                title = prompt_title(record) + (f" · {chart.model}" if chart.models else "")
+                title = prompt_title(record) + "".join(f" · {x}" for x in _run_names(chart))
                 body.extend(prompt_slides(record, title, provenance_notes(run, chart, record), other))
 
     tail: list[Slide] = []
@@ -123,7 +123,8 @@ def build_deck(
     tables: list[TableSlide] = []
     for chart in charts:
         key = (chart.run_id, chart.experiment, chart.model)
-        if key not in seen:
+        # A comparison's model is "a vs b": its runs' own charts already bring their tables.
+        if key not in seen and chart.model in set(by_id[chart.run_id].results["model"].astype(str)):
             seen.add(key)
             tables.extend(number_tables(by_id[chart.run_id], chart, len(runs_of[chart.experiment]) > 1))
     backup_slides.extend(deckplan.join_small_tables(tables))
@@ -134,7 +135,7 @@ def build_deck(
     head: list[Slide] = []
     title = spec.title or spec.project
     subtitle = " · ".join(x for x in (week, date.isoformat()) if x)
-    models = sorted({c.model for c in charts})
+    models = sorted({c.shown_model for c in charts})
     title_pt, shown_title = fit_title(normalize_text(title), 1.6 * INCH, (40, 36, 32, 28))
     head.append(TitleSlide(shown_title, title_pt, subtitle, normalize_text(spec.author),
                            notes=title_notes(runs, models)))
@@ -177,11 +178,21 @@ def build_deck(
                 main_budget=spec.main_budget)
 
 
+def _run_names(chart: ChartSpec) -> list[str]:
+    """What a result slide adds to name its run: the model in a deck over several models, and the
+    sweep grid point; each only when the chart's own words do not say it already."""
+    out = []
+    if chart.models and chart.shown_model not in chart.caption:
+        out.append(f"model: {chart.shown_model}")
+    if chart.grid_label and chart.grid_label not in chart.caption:
+        out.append(chart.grid_label)
+    return out
+
+
 def _chart_slide(chart: ChartSpec, run: Run, panels: tuple[Panel, ...] = (), prompt_pt: int = 0,
                  extra_notes: str = "") -> ChartSlide:
     title_pt, title = fit_title(normalize_text(chart.title))
-    # A deck over several models names the model on every result slide.
-    full_caption = chart.caption + (f" · model: {chart.model}" if chart.models else "")
+    full_caption = chart.caption + "".join(f" · {x}" for x in _run_names(chart))
     caption_pt, caption = fit_text(normalize_text(full_caption), CAPTION_H, CAPTION_SIZES, max_lines=1, min_size=11)
     footnote = chart.footnote + (" Synthetic example data, not a model run." if is_synthetic(run) else "")
     foot_pt, footnote = fit_text(normalize_text(footnote), FOOTER_H, (FOOTNOTE_SIZE, 10, 9),

@@ -110,6 +110,10 @@ class DeckSpec(_Strict):
     plan: list[str] = Field(default_factory=list, description="what was planned to answer it (first week)")
     callout_color: str = Field("#C00000", description="colour of the callout arrows and their text (#RRGGBB)")
     main_budget: int = Field(15, ge=1, description="most slides the main results section may take")
+    compare: Literal["model"] | None = Field(
+        None, description="compare the models on each runner's headline experiment: one chart per sweep grid "
+        "point with the models as its categories (a sweep's default deck); other experiments go to the backup",
+    )
     next_steps: list[str] = Field(default_factory=list)
 
     @field_validator("callout_color")

@@ -19,7 +19,7 @@ failures kept apart, report) runs it unchanged::
         config: ../weekly/steering.yaml # path or inline mapping; the grid overrides its keys
         grid:
           sweep.widths: [[1], [2]]      # dotted key -> values; every combination is one experiment
-    deck: deck.yaml
+    deck: deck.yaml                     # optional; default: the models compared per grid point
 
 Experiments are named ``<runner>-<model>[-<key><value>…]`` (e.g. ``steering-organism-widths2``);
 each gets its own run directory ``runs_dir/<name>``.
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -136,6 +137,21 @@ def model_ref(model: SweepModel, runs_dir: Path) -> str:
     return str(runs_dir / MODELS_DIR / model.name) if model.base else model.name
 
 
+def default_deck(cfg: SweepConfig) -> DeckSpec:
+    """The deck of a sweep without ``deck:``: the models compared on each runner's headline
+    experiment, one chart per grid point; every run's own charts in the backup."""
+    names = [m.name.split("/")[-1] for m in cfg.models]
+    who = " and ".join(names) if len(names) == 2 else ", ".join(names)
+    plan = [f"Run {r.runner} on {who} at {_points(r)}, each model at each point" for r in cfg.runners]
+    return DeckSpec(project=cfg.project, author=cfg.author, compare="model", plan=plan,
+                    question=f"Do {who} give the same results at every point of the grid?" if len(names) > 1 else None)
+
+
+def _points(runner: SweepRunner) -> str:
+    n = math.prod(len(values) for values in runner.grid.values())
+    return "one config" if n == 1 else f"{n} grid points"
+
+
 def expand(cfg: SweepConfig, base: Path, runs_dir: Path) -> WeeklyConfig:
     """The weekly config the sweep stands for: one experiment per (runner, model, grid point),
     each with its full config inline (file + overrides) so its fingerprint covers the overrides."""
@@ -159,11 +175,13 @@ def expand(cfg: SweepConfig, base: Path, runs_dir: Path) -> WeeklyConfig:
                     _set_dotted(config, key, value)
                 short = model.name.split("/")[-1]
                 name = "-".join([entry.runner, _SAFE.sub("", short), *(_label(k, v) for k, v in zip(keys, values))])
-                experiments.append({"name": name, "runner": entry.runner,
-                                    "model": model_ref(model, runs_dir), "config": config})
+                experiments.append({"name": name, "runner": entry.runner, "model": model_ref(model, runs_dir),
+                                    "config": config, "model_label": short,
+                                    "grid_point": dict(zip(keys, values)) if keys else None})
     data = {
         "project": cfg.project, "author": cfg.author, "runs_dir": runs_dir, "reports_dir": cfg.reports_dir,
-        "experiments": experiments, "deck": cfg.deck, "abstracts": cfg.abstracts, "glossary": cfg.glossary,
+        "experiments": experiments, "deck": cfg.deck if cfg.deck is not None else default_deck(cfg),
+        "abstracts": cfg.abstracts, "glossary": cfg.glossary,
         "recap": None, "executor": cfg.executor, "address": cfg.address,
     }
     try:

@@ -9,6 +9,7 @@ and runs ``make weekly``::
       - name: steering            # run directory: runs/steering
         runner: steering          # steering | truncation | bias
         model: organism           # optional; overrides the config's model
+        model_label: organism     # optional; how slides name the model (default: the model, a folder by its name)
         config: steering.yaml     # optional: a path (relative to this file) or an inline mapping
     deck: deck.yaml               # optional: a deck spec (path or inline mapping)
     abstracts: [abstract.yaml]    # hypothetical-abstract specs; measured numbers are filled in
@@ -46,6 +47,13 @@ class WeeklyExperiment(_Strict):
     model: str | None = Field(None, description="overrides the config's model")
     config: Path | dict[str, Any] | None = Field(
         None, description="runner config: a YAML path relative to weekly.yaml, or an inline mapping"
+    )
+    model_label: str | None = Field(
+        None, min_length=1, description="how slides name the model (recorded in run.json 'model_label')"
+    )
+    grid_point: dict[str, Any] | None = Field(
+        None, description="the sweep's config overrides behind this experiment (run.json 'grid_point'); "
+        "set by `reportgen sweep`"
     )
 
     @field_validator("name")

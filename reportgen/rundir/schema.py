@@ -353,3 +353,7 @@ class RunInfo(BaseModel):
     finished_at: str | None = None
     binary_metrics: list[str] = Field(default_factory=list)
     """Metrics beyond :data:`BINARY_METRICS` whose values are 0/1 outcomes (validated as such)."""
+    model_label: str | None = Field(None, min_length=1)
+    """How slides name the model (a sweep's model name); default: ``model_id``, a folder by its name."""
+    grid_point: dict[str, Any] | None = None
+    """The config overrides of the sweep grid point this run stands for (dotted key -> value)."""

@@ -126,6 +126,25 @@ def _write_stamp(run_dir: Path, fingerprint: str, state: str) -> None:
     write_text_atomic(run_dir / STAMP, json.dumps({"fingerprint": fingerprint, "state": state}) + "\n")
 
 
+def record_labels(run_dir: Path, exp: WeeklyExperiment) -> None:
+    """Write the experiment's display facts into run.json (``model_label``, ``grid_point``).
+
+    The reporter reads only the run directory, so how a slide names the model (a sweep's
+    noisy copy lives in an absolute folder) and which grid point the run stands for must
+    travel there. Done on every run and skip: the weekly file is their source, and
+    relabelling a model must not rerun it.
+    """
+    path = run_dir / RUN_JSON
+    info = _read_json(path)
+    if info is None:
+        return
+    wanted = {"model_label": exp.model_label, "grid_point": exp.grid_point}
+    updated = {k: v for k, v in info.items() if k not in wanted}
+    updated.update({k: v for k, v in wanted.items() if v is not None})
+    if updated != info:
+        write_text_atomic(path, json.dumps(updated, indent=2, sort_keys=True, default=str) + "\n")
+
+
 def run_one(exp: WeeklyExperiment, base: Path, runs_dir: Path, registry: dict[str, Runner]) -> ExperimentOutcome:
     """Run, resume or skip one experiment; never raises for the experiment's own errors."""
     run_dir = runs_dir / exp.name
@@ -139,6 +158,7 @@ def run_one(exp: WeeklyExperiment, base: Path, runs_dir: Path, registry: dict[st
         fp = _fingerprint(runner, config)
         stamp = _read_json(run_dir / STAMP)
         if stamp and stamp.get("fingerprint") == fp and stamp.get("state") == "done" and _complete(run_dir):
+            record_labels(run_dir, exp)
             return ExperimentOutcome(exp.name, exp.runner, run_dir, "skipped", time.perf_counter() - t0)
         # A stamp with another fingerprint means the config or code changed: start over.
         # No stamp but files present: someone else's run; resume it, never delete it.
@@ -147,6 +167,7 @@ def run_one(exp: WeeklyExperiment, base: Path, runs_dir: Path, registry: dict[st
         _write_stamp(run_dir, fp, "running")
         runner.run(config, run_dir, overwrite)
         _write_stamp(run_dir, fp, "done")
+        record_labels(run_dir, exp)
         status: Status = "resumed" if resumed else "ran"
         return ExperimentOutcome(exp.name, exp.runner, run_dir, status, time.perf_counter() - t0)
     except KeyboardInterrupt:

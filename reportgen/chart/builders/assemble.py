@@ -14,6 +14,7 @@ from typing import Literal
 
 from reportgen.chart.builders.context import Context
 from reportgen.chart.model import Bar, CategoryField, ChartKind, ChartSpec, Highlight, Reference, Series, XFormat
+from reportgen.chart.runlabel import grid_label, model_label
 from reportgen.chart.words import footnote_text
 from reportgen.inputs.deck_yaml import PromptChoice
 
@@ -66,7 +67,13 @@ def assemble(ctx: Context, suffix: str, metric: str, kind: ChartKind, title: str
         categories=categories,
         group=group,
         prompt=prompt,
+        model_label=_label_if_other(model_label(ctx.run, ctx.key.model), ctx.key.model),
+        grid_label=grid_label(ctx.run, ctx.names),
     )
+
+
+def _label_if_other(label: str, model: str) -> str:
+    return "" if label == model else label
 
 
 def parse_failure_note(ctx: Context, categories: Sequence[str], category_field: CategoryField,

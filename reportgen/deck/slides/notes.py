@@ -26,6 +26,8 @@ def provenance_notes(run: Run, chart: ChartSpec | None = None, record: PromptRec
             sha += " (uncommitted changes)"
         lines.append(f"Git: {sha}")
         model = info.model_id or (chart.model if chart else "unknown")
+        if info.model_label and info.model_label != model:
+            model = f"{info.model_label} ({model})"
         if info.model_revision:
             model += f" @ {info.model_revision}"
         lines.append(f"Model: {model}")

@@ -53,9 +53,12 @@ def number_tables(run: Run, chart: ChartSpec, label_run: bool = False) -> list[T
     fractions = tuple(widths[c] / total for c in columns)
     base = f"Numbers: {experiment_label(chart.experiment)}"
     if run.results["model"].nunique() > 1:
-        base += f" ({chart.model})"
+        base += f" ({chart.shown_model})"
     if label_run:
-        base += f" (run {run.run_id})"
+        # A sweep's runs are told apart by model and grid point; other runs by their id.
+        named = ", ".join(x for x in (chart.shown_model if chart.grid_label or chart.model_label else "",
+                                      chart.grid_label) if x)
+        base += f" ({named})" if named else f" (run {run.run_id})"
     chunks = _table_pages(rows, fractions)
     out = []
     for i, chunk in enumerate(chunks, start=1):

@@ -67,6 +67,12 @@ def test_expand_names_each_grid_point_and_applies_dotted_overrides(tmp_path):
     assert weekly.experiments[0].config["sweep"] == {"widths": [1]}  # grid points do not share dicts
     assert weekly.experiments[2].model == "Qwen/Qwen2.5-1.5B-Instruct"
     assert weekly.experiments[4].model == str(tmp_path / "runs" / MODELS_DIR / "noisy")
+    # What the report needs travels with each experiment into run.json: the sweep's model name
+    # (not the copy's folder) and the grid point; without `deck:` the models are compared.
+    assert [(e.model_label, e.grid_point) for e in weekly.experiments[3:5]] == [
+        ("Qwen2.5-1.5B-Instruct", {"sweep.widths": [2, 3], "data.n_val": 4}),
+        ("noisy", {"sweep.widths": [1], "data.n_val": 4})]
+    assert weekly.deck is not None and not isinstance(weekly.deck, Path) and weekly.deck.compare == "model"
 
 
 def test_sweep_file_errors_name_the_field(tmp_path):
@@ -187,6 +193,48 @@ def test_ray_sweep_survives_a_killed_worker_and_equals_local(tmp_path):
         pd.testing.assert_frame_equal(got, want, check_exact=True)
     # The two models measure differently (otherwise the comparison would show nothing).
     assert not _results(ray_runs / experiments[0].name).equals(_results(ray_runs / experiments[2].name))
+
+    # The report: per grid point one chart, the two models' labels its categories, numbers from
+    # each run's tidy rows; no absolute path on a slide; Ray's deck says what the local one says.
+    noisy = json.loads((ray_runs / target / "run.json").read_text())
+    assert noisy["model_label"] == "organism-noisy" and noisy["grid_point"] == {"fractions": [0.0, 0.5, 1.0]}
+    deck_spec = expand(cfg, base, ray_runs).deck
+    ray_main = _main_charts(ray_runs, experiments, deck_spec, tmp_path)
+    local_main = _main_charts(local_runs, experiments, deck_spec, tmp_path)
+    assert [c.grid_label for c in ray_main] == ["cut points 0, 1", "cut points 0, 0.5, 1"]
+    for chart, runs in zip(ray_main, (experiments[0::2], experiments[1::2])):
+        assert chart.categories == ("organism", "organism-noisy") == tuple(s.category for s in chart.series)
+        headline = noisy["vocabulary"]["headline"]
+        for series, exp in zip(chart.series, runs):
+            df = pd.read_parquet(ray_runs / exp.name / "results.parquet")
+            rows = df[(df["experiment"] == chart.experiment) & (df["metric"] == headline["metric"])
+                      & (df["condition"] == headline["condition"])]
+            want = rows.groupby("x")["value"].agg(["mean", "size"])
+            got = {p.x: (p.estimate.value, p.estimate.n) for p in series.points}
+            assert got == {x: (pytest.approx(m), n) for x, (m, n) in want.iterrows()}, exp.name
+    assert [_drawn(c) for c in ray_main] == [_drawn(c) for c in local_main]
+
+
+def _main_charts(runs_dir: Path, experiments: list, deck_spec: object, tmp_path: Path) -> list:
+    """The deck's main charts over these runs, after checking no slide names a path of this test."""
+    import datetime as dt
+
+    from reportgen import report as rp
+    from reportgen.deck.spec import slide_words
+    from reportgen.inputs.deck_yaml import DeckSpec
+
+    assert isinstance(deck_spec, DeckSpec) and deck_spec.compare == "model"  # the sweep's default deck
+    report = rp.Report(rp.load_runs([runs_dir / e.name for e in experiments]))
+    rp.build_charts(report, deck_spec)
+    deck = rp.build_deck(report, deck_spec, None, None, dt.date(2025, 6, 2))
+    text = "\n".join(slide_words(s, True) for s in deck.slides)
+    assert str(tmp_path) not in text and MODELS_DIR not in text
+    return [c for c in report.charts if not c.backup]
+
+
+def _drawn(chart: object) -> tuple:
+    return (chart.title, chart.categories,
+            [(s.category, [(p.x, p.estimate.value, p.estimate.n) for p in s.points]) for s in chart.series])
 
 
 def test_cli_sweep_bad_file_exits_2_naming_the_field(tmp_path):
