@@ -87,7 +87,7 @@ _STEERING = Vocabulary(
             "harmful": "Harmful prompts", "harmless": "Harmless prompts",
             "layer_sweep": "Layer-window ablation sweep",
             # config keys a sweep varies, as its grid points are named on slides
-            "sweep.widths": "layer window", "intervention.ablation_layers": "ablated layers",
+            "sweep.widths": "layer window width", "intervention.ablation_layers": "ablated layers",
             "intervention.ablation_mode": "ablation mode", "intervention.addition_coeff": "addition coefficient",
             "data.n_train": "training prompts"},
     headline={"metric": "refusal", "condition": "ablation"},

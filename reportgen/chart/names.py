@@ -86,9 +86,9 @@ EXPERIMENT_LABELS = {
     "cue": "Cue bias",
     "attribute": "Attribute counterfactuals",
 }
-#: Config keys a sweep varies, as a grid point's label names them ("layer window 1").
+#: Config keys a sweep varies, as a grid point's label names them ("layer window width 1").
 CONFIG_KEY_LABELS = {
-    "sweep.widths": "layer window",
+    "sweep.widths": "layer window width",
     "intervention.ablation_layers": "ablated layers",
     "intervention.ablation_mode": "ablation mode",
     "intervention.addition_coeff": "addition coefficient",
@@ -187,7 +187,7 @@ class Names:
         return self.labels.get(name) or METRIC_CATEGORY_LABELS.get(name, humanize(name))
 
     def config_key_label(self, key: str) -> str:
-        """A config key as a grid point's label names it: ``sweep.widths`` → ``layer window``."""
+        """A config key as a grid point's label names it: ``sweep.widths`` → ``layer window width``."""
         return self.labels.get(key) or CONFIG_KEY_LABELS.get(key) or group_label(key.split(".")[-1])
 
     def is_control(self, condition: str) -> bool:

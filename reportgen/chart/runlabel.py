@@ -2,7 +2,7 @@
 
 A sweep's noisy model copy is a folder under ``runs_dir/_models/`` (an absolute path) and its
 grid point is a set of config overrides (``sweep.widths: [1]``); a mentor should read
-"organism-noisy" and "layer window 1". The weekly job records both in run.json
+"organism-noisy" and "layer window width 1". The weekly job records both in run.json
 (``model_label``, ``grid_point``); without them a model is shown as given, a local folder by
 its name, never by its absolute path.
 """
@@ -45,5 +45,5 @@ def _value(value: Any) -> str:
 
 
 def grid_label(run: Run, names: Names = BUILTIN) -> str:
-    """'layer window 1' (keys in the sweep's order, joined by ', '); '' outside a sweep."""
+    """'layer window width 1' (keys in the sweep's order, joined by ', '); '' outside a sweep."""
     return ", ".join(f"{names.config_key_label(k)} {_value(v)}" for k, v in grid_point(run).items())

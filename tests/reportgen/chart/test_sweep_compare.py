@@ -118,7 +118,7 @@ def test_labels_fall_back_without_run_json_facts():
     bare = Run(path=run.path, results=run.results, prompts=[], info=RunInfo(run_id="x", grid_point={"data.n_val": 16}))
     assert model_label(bare, NOISY) == "organism-noisy"  # the folder's name, not its path
     assert grid_label(bare) == "n val 16"
-    assert grid_label(run) == "layer window 2, 3"
+    assert grid_label(run) == "layer window width 2, 3"
 
 
 @pytest.mark.parametrize("label", ["organism-noisy", None])
