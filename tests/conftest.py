@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,24 @@ def smollm2_lm():
         if "make install" in str(exc):
             pytest.skip(str(exc))
         raise
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """Run the ``reportgen`` CLI in-process: ``run_cli("deck", path, "-o", out)`` → (exit code, stdout, stderr).
+
+    A command that returns without ``sys.exit`` exits 0, as it does from the shell.
+    """
+    from reportgen.cli.entry import main
+
+    def run(*args: object) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["reportgen", *map(str, args)])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -8,14 +8,12 @@ hand-made imitation of its file format.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from pptx import Presentation
 
 from experiments.importers.inspect_log import classify_scores
-from reportgen.cli.entry import main
 from reportgen.rundir.reader import load_run
 
 #: What the mock model answers per prompt; "four" for q3 is wrong for `match` but right for `color`.
@@ -71,20 +69,9 @@ def inspect_log(tmp_path_factory) -> Path:
     return Path(logs[0].location)
 
 
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["reportgen", *map(str, args)])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_import_maps_samples_scores_and_prompts(monkeypatch, capsys, tmp_path, inspect_log):
+def test_import_maps_samples_scores_and_prompts(run_cli, tmp_path, inspect_log):
     out = tmp_path / "run"
-    code, stdout, err = run_cli(monkeypatch, capsys, "import", "inspect", inspect_log, "--out", out)
+    code, stdout, err = run_cli("import", "inspect", inspect_log, "--out", out)
     assert code == 0, err
     run = load_run(out)  # validates the table, prompts and run.json against the schema
     df = run.results
@@ -112,24 +99,24 @@ def test_import_maps_samples_scores_and_prompts(monkeypatch, capsys, tmp_path, i
     assert info["finished_at"] is not None
 
     deck = tmp_path / "deck.pptx"
-    code, _, err = run_cli(monkeypatch, capsys, "deck", out, "-o", deck)
+    code, _, err = run_cli("deck", out, "-o", deck)
     assert code == 0, err
     text = " ".join(sh.text_frame.text for s in Presentation(str(deck)).slides for sh in s.shapes
                     if sh.has_text_frame)
     assert "33%" in text and "Wilson" in text  # match: 1/3 as a rate, not a mean of 0.33
 
 
-def test_bad_logs_name_the_file(monkeypatch, capsys, tmp_path, inspect_log):
+def test_bad_logs_name_the_file(run_cli, tmp_path, inspect_log):
     garbage = tmp_path / "broken.eval"
     garbage.write_text("not a zip")
     for bad in (garbage, tmp_path / "missing.eval"):
-        code, _, err = run_cli(monkeypatch, capsys, "import", "inspect", bad, "--out", tmp_path / "out")
+        code, _, err = run_cli("import", "inspect", bad, "--out", tmp_path / "out")
         assert code == 2 and str(bad) in err and "Traceback" not in err
     assert not (tmp_path / "out" / "results.parquet").exists()
     # A directory already holding another run is refused, not mixed.
     other = tmp_path / "other"
-    assert run_cli(monkeypatch, capsys, "import", "inspect", inspect_log, "--out", other, "--condition", "a")[0] == 0
-    code, _, err = run_cli(monkeypatch, capsys, "import", "inspect", inspect_log, "--out", other, "--condition", "b")
+    assert run_cli("import", "inspect", inspect_log, "--out", other, "--condition", "a")[0] == 0
+    code, _, err = run_cli("import", "inspect", inspect_log, "--out", other, "--condition", "b")
     assert code == 2 and "different config" in err
 
 

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import pytest
-
-from reportgen.cli.entry import main
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["reportgen", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-        sys.exit(0)
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
-
-
-def test_validate_examples_ok(monkeypatch, capsys):
+def test_validate_examples_ok(run_cli):
     dirs = [str(EXAMPLES / d) for d in ("steering", "truncation", "bias", "aggregated")]
-    code, out, err = run_cli(monkeypatch, capsys, "validate", *dirs)
+    code, out, err = run_cli("validate", *dirs)
     assert code == 0, err
     assert out.count("OK ") == 4 and "aggregated k/n rows" in out
     assert "Traceback" not in err
 
 
-def test_validate_lists_every_problem_with_file_row_and_column(monkeypatch, capsys, tmp_path):
+def test_validate_lists_every_problem_with_file_row_and_column(run_cli, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "results.csv").write_text(
@@ -43,7 +30,7 @@ def test_validate_lists_every_problem_with_file_row_and_column(monkeypatch, caps
     agg = tmp_path / "agg"
     agg.mkdir()
     (agg / "results.csv").write_text("experiment,task,model,condition,metric,k,n\nh,steering,m,b,refusal,5,3\n")
-    code, out, err = run_cli(monkeypatch, capsys, "validate", str(bad), str(EXAMPLES / "bias"), str(agg))
+    code, out, err = run_cli("validate", str(bad), str(EXAMPLES / "bias"), str(agg))
     assert code == 2
     assert "Traceback" not in err
     csv = bad / "results.csv"
@@ -56,26 +43,26 @@ def test_validate_lists_every_problem_with_file_row_and_column(monkeypatch, caps
     assert "2 of 3 run directories invalid" in err
 
 
-def test_chart_writes_one_png_per_chart(monkeypatch, capsys, tmp_path):
+def test_chart_writes_one_png_per_chart(run_cli, tmp_path):
     out_dir = tmp_path / "charts"
-    code, out, err = run_cli(monkeypatch, capsys, "chart", str(EXAMPLES / "aggregated"), "-o", str(out_dir))
+    code, out, err = run_cli("chart", str(EXAMPLES / "aggregated"), "-o", str(out_dir))
     assert code == 0, err
     names = sorted(p.name for p in out_dir.glob("*.png"))
     assert names == ["example-aggregated-harmful-main.png", "example-aggregated-harmless-main.png"]
     assert "Ablation drops refusal from 95% to 0%" in out
 
 
-def test_chart_with_a_spec_naming_a_missing_condition_exits_2(monkeypatch, capsys, tmp_path):
+def test_chart_with_a_spec_naming_a_missing_condition_exits_2(run_cli, tmp_path):
     spec = tmp_path / "deck.yaml"
     spec.write_text("project: p\nexperiments:\n  - experiment: harmful\n    categories: [baseline, ablaton]\n")
-    code, _, err = run_cli(monkeypatch, capsys, "chart", str(EXAMPLES / "aggregated"), "-o", str(tmp_path / "c"),
+    code, _, err = run_cli("chart", str(EXAMPLES / "aggregated"), "-o", str(tmp_path / "c"),
                            "--spec", str(spec))
     assert code == 2 and "Traceback" not in err
     assert f"{spec}: experiment 'harmful': categories ['ablaton'] are neither conditions" in err
 
 
-def test_chart_with_the_example_spec_uses_its_categories_and_callout(monkeypatch, capsys, tmp_path):
-    code, out, err = run_cli(monkeypatch, capsys, "chart", str(EXAMPLES / "steering"), "-o", str(tmp_path),
+def test_chart_with_the_example_spec_uses_its_categories_and_callout(run_cli, tmp_path):
+    code, out, err = run_cli("chart", str(EXAMPLES / "steering"), "-o", str(tmp_path),
                              "--spec", str(EXAMPLES / "deck.yaml"), "--no-backup")
     assert code == 0, err
     assert "main   " in out and "backup " not in out

@@ -4,23 +4,13 @@ weekly also checks its deck and abstract specs before running an experiment (iss
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from reportgen.cli.entry import main
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"
-
-
-def run_cli(monkeypatch, capsys, *args: object) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["reportgen", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
 
 
 @pytest.fixture
@@ -47,31 +37,31 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_an_unwritable_output_stops_the_command_with_one_line(monkeypatch, capsys, blocked, command):
-    code, out, err = run_cli(monkeypatch, capsys, *COMMANDS[command](blocked))
+def test_an_unwritable_output_stops_the_command_with_one_line(run_cli, blocked, command):
+    code, out, err = run_cli(*COMMANDS[command](blocked))
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "a-file is a file, not a folder" in err, err
     assert "Traceback" not in err
     assert not (blocked.parents[1] / "runs").exists()  # weekly ran nothing
 
 
-def test_weekly_checks_the_deck_spec_before_running_experiments(monkeypatch, capsys, tmp_path):
+def test_weekly_checks_the_deck_spec_before_running_experiments(run_cli, tmp_path):
     week = tmp_path / "week"
     shutil.copytree(EXAMPLES / "weekly", week)
     shutil.copy(EXAMPLES / "glossary.yaml", tmp_path / "glossary.yaml")
     (week / "deck.yaml").write_text("project: x\nnot_a_field: 1\n")
-    code, _, err = run_cli(monkeypatch, capsys, "weekly", week / "weekly.yaml", "--runs-dir", tmp_path / "runs",
+    code, _, err = run_cli("weekly", week / "weekly.yaml", "--runs-dir", tmp_path / "runs",
                            "--reports-dir", tmp_path / "reports")
     assert code == 2 and "deck.yaml" in err and "not_a_field" in err, err
     assert not (tmp_path / "runs").exists()
 
 
-def test_weekly_checks_the_abstract_spec_before_running_experiments(monkeypatch, capsys, tmp_path):
+def test_weekly_checks_the_abstract_spec_before_running_experiments(run_cli, tmp_path):
     week = tmp_path / "week"
     shutil.copytree(EXAMPLES / "weekly", week)
     shutil.copy(EXAMPLES / "glossary.yaml", tmp_path / "glossary.yaml")
     (week / "abstract.yaml").write_text("title: [unclosed\n")
-    code, _, err = run_cli(monkeypatch, capsys, "weekly", week / "weekly.yaml", "--runs-dir", tmp_path / "runs",
+    code, _, err = run_cli("weekly", week / "weekly.yaml", "--runs-dir", tmp_path / "runs",
                            "--reports-dir", tmp_path / "reports")
     assert code == 2 and "abstract.yaml" in err, err
     assert not (tmp_path / "runs").exists()

@@ -4,22 +4,12 @@ rows counted twice, spreadsheet-mangled CSVs, an empty prompts file (issue 13, i
 from __future__ import annotations
 
 import json
-import sys
 
 import pandas as pd
 import pytest
 
-from reportgen.cli.entry import main
 from reportgen.rundir.reader import load_run
 from reportgen.rundir.schema import MAX_PROBLEMS_SHOWN, ResultsError
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["reportgen", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
 
 
 def _rewrite(run_dir, df: pd.DataFrame) -> None:
@@ -85,20 +75,20 @@ def test_an_excel_saved_csv_is_named_as_such(tmp_path, run_writer, how, expected
     assert expected in problem.message and "missing required column" not in str(err.value)
 
 
-def test_the_problem_list_is_capped_with_a_count(tmp_path, monkeypatch, capsys, run_writer):
+def test_the_problem_list_is_capped_with_a_count(run_cli, tmp_path, run_writer):
     run = run_writer(tmp_path / "r", n=30)  # 60 rows
     df = pd.read_parquet(run / "results.parquet").assign(task="nonsense")
     _rewrite(run, df)
-    code, _, err = run_cli(monkeypatch, capsys, "validate", str(run))
+    code, _, err = run_cli("validate", str(run))
     assert code == 2
     listed = [line for line in err.splitlines() if "column 'task'" in line]
     assert len(listed) == MAX_PROBLEMS_SHOWN
     assert f"... and {len(df) - MAX_PROBLEMS_SHOWN} more problems" in err
 
 
-def test_an_empty_prompts_file_is_a_warning(tmp_path, monkeypatch, capsys, run_writer):
+def test_an_empty_prompts_file_is_a_warning(run_cli, tmp_path, run_writer):
     run = run_writer(tmp_path / "r")
     (run / "prompts.jsonl").write_text("")
-    code, out, err = run_cli(monkeypatch, capsys, "validate", str(run))
+    code, out, err = run_cli("validate", str(run))
     assert code == 0 and "OK" in out
     assert "warning: prompts.jsonl is empty" in err
