@@ -29,7 +29,7 @@ def test_unknown_runner_names_the_known_ones():
 def test_vocabulary_matches_the_reporters_fallback_tables(task):
     vocab = vocabulary(task)
     assert set(vocab) == {"task", "labels", "headline", "controls", "baselines", "x_label"}
-    tables = [words.CONDITION_LABELS, words.METRIC_AXIS, words.EXPERIMENT_LABELS, words.GROUP_LABELS,
+    tables = [words.CONDITION_LABELS, words.METRIC_AXIS, words.EXPERIMENT_LABELS, words.GROUP_LABELS, words.CONFIG_KEY_LABELS,
               {m: words.humanize(words.metric_noun(m)) for m in words.METRIC_NOUNS}]
     for name, label in vocab["labels"].items():
         shown = [t[name] for t in tables if name in t]
