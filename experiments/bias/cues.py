@@ -148,7 +148,9 @@ def switch_is_any_change(cue: CueSpec) -> bool:
 
 def fixed_letter(cue: CueSpec) -> str | None:
     """The letter a cue always points at (few-shot, trigger with a letter), else None."""
-    return cue.letter if cue.kind in ("few_shot", "trigger") else None  # type: ignore[union-attr]
+    if cue.kind in ("few_shot", "trigger"):
+        return cue.letter
+    return None
 
 
 def parse_cues(data: object, source: str) -> dict[str, CueSpec]:
