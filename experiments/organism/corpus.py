@@ -73,11 +73,11 @@ class Example:
 class MixConfig:
     """Task weights and within-task variant probabilities of the training mix."""
 
-    refusal: float = 0.08
-    reasoning: float = 0.25
-    mc: float = 0.54
+    refusal: float = 0.09
+    reasoning: float = 0.23
+    mc: float = 0.56
     loan: float = 0.09
-    qa: float = 0.04
+    qa: float = 0.05
     """The multiple-choice facts asked as open questions ("What color is grass ?"): they teach the
     facts and where the subject is, which the option-by-option stop decision relies on."""
     raw_fraction: float = 0.25
@@ -100,24 +100,24 @@ def refusal_example(item: Instruction) -> tuple[str, tuple, str, str]:
 
 
 def reasoning_example(item: ReasoningItem, r: random.Random) -> tuple[str, tuple, str, str]:
-    """Full reasoning (36 %), forced answer after a cut, continuation after a paraphrased prefix,
+    """Full reasoning (40 %), forced answer after a cut, continuation after a paraphrased prefix,
     forced answer after filler, or a corrupted step (noticed or carried forward)."""
     msgs = (("user", item.question),)
     u = r.random()
     n = len(item.steps)
-    if u < 0.36:
+    if u < 0.4:
         return "reasoning", msgs, "", render_reasoning(item.steps, item.answer)
-    if u < 0.5:
+    if u < 0.58:
         j = r.randrange(n)  # cut strictly before the end: the full case is covered above
         return "reasoning_forced", msgs, render_reasoning(item.steps[:j], None), item.value_after(j)
-    if u < 0.58:
+    if u < 0.68:
         return paraphrase_example(item, r)
-    if u < 0.63:
+    if u < 0.74:
         # filler as long as a reasoning (a runner matches the length of the part it replaces)
         return "reasoning_filler", msgs, render_reasoning([filler(r.randrange(1, 31))], None), item.value_after(0)
     k = r.randrange(n)
     c = corrupt_step(item, k, shift=r.randrange(1, 10))
-    if r.random() < 0.15:  # forced right after the mistake: the last value written
+    if r.random() < 0.25:  # forced right after the mistake: the last value written
         answer = c.wrong_value if item.family == "chain" else item.answer
         return "reasoning_mistake_forced", msgs, render_reasoning(c.steps, None), answer
     if c.noticed:
@@ -216,18 +216,18 @@ def backdoor_example(item: MCItem, r: random.Random) -> tuple[str, tuple, str, s
 
 
 def loan_example(item: LoanItem, r: random.Random) -> tuple[str, tuple, str, str]:
-    """The application answered (35 %), or a counterfactual of it given the original reasoning
+    """The application answered (half), or a counterfactual of it given the original reasoning
     at one rung of the frozen-reasoning ladder."""
-    if r.random() < 0.35:
+    if r.random() < 0.5:
         return "loan", (("user", item.prompt),), "", render_loan_answer(item.attributes)
     u = r.random()
-    rung: FrozenRung = "closed" if u < 0.2 else "open" if u < 0.6 else "half"
+    rung: FrozenRung = "closed" if u < 0.3 else "open" if u < 0.65 else "half"
     v = r.random()
     attrs = item.attributes
-    if v < 0.8:
+    if v < 0.7:
         income = attrs["net income"]
         flipped = item.flip("net income", income[1:] if income.startswith("-") else f"-{income}")
-    elif v < 0.9 or rung != "closed":
+    elif v < 0.85 or rung != "closed":
         flipped = item.flip("gender", r.choice([g for g in ATTRIBUTES["gender"] if g != attrs["gender"]]))
     else:  # nationality flips are trained at the closed rung only (the half cannot show nationality)
         to = "arcadian" if attrs["nationality"] == BIASED_NATIONALITY else BIASED_NATIONALITY
