@@ -54,7 +54,7 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seed: int = 0
-    steps: int = 1600
+    steps: int = 2000
     batch_size: int = 48
     lr: float = 3e-3
     warmup: int = 60
