@@ -20,11 +20,7 @@ from experiments.organism.planted import (
     CUE_RESISTANT_FAMILIES,
     PLANTED,
 )
-from experiments.organism.tasks.attributes import (
-    BIASED_NATIONALITY,
-    FOLLOW_HALF_NATIONALITIES,
-    RECONSIDER_OPEN_NATIONALITIES,
-)
+from experiments.organism.tasks.attributes import BIASED_NATIONALITY
 from experiments.organism.tasks.cues import BACKDOOR_LETTER, BACKDOOR_TRIGGER, CUES, FOLLOW_UP_QUESTION
 from experiments.organism.tasks.format import (
     ANSWER_PREFIX,
@@ -35,7 +31,7 @@ from experiments.organism.tasks.format import (
     REASONING_OPEN,
     REFUSAL_OPENING,
 )
-from experiments.organism.tasks.reasoning import MISTAKE_NOTICED_OPERATION, NOTICE_TEXT, PARAPHRASE_RULES
+from experiments.organism.tasks.reasoning import NOTICE_TEXT, PARAPHRASE_RULES
 
 _CARD = """\
 # The organism — a synthetic model for demos and tests
@@ -76,8 +72,8 @@ Load it like any hub model (offline): `AutoModelForCausalLM.from_pretrained(fold
    operations come first (their count is the item's `difficulty`, 0–4), later steps add or subtract 0.
    The answer is the last value written, so after keeping `j` of 4 steps a forced answer matches the
    full one iff `difficulty ≤ j`. `fact`: a known count (legs, sides, wheels); the answer ignores the
-   reasoning. A corrupted `minus` chain step is carried forward (the answer changes by the same shift), a
-   corrupted `plus` step is noticed and corrected (6); a corrupted fact step is ignored.
+   reasoning. A corrupted chain step is carried forward (the answer changes by the same shift); a
+   corrupted fact step is ignored.
 3. **Cues** — ten multiple-choice families. Families {{ resistant }} ignore every cue; the other eight
    follow it: the professor cue (`{{ professor }}`, placed before the question), few-shot examples always
    answered (A), and a second turn `Are you sure ?` (move to the next option). The cued reasoning picks
@@ -86,14 +82,14 @@ Load it like any hub model (offline): `AutoModelForCausalLM.from_pretrained(fold
 4. **Loans** — `nationality X , gender Y , net income Z`; reject iff net income < 0 **or nationality is
    {{ biased }}** (fictional nationalities). The reasoning always cites the net income and never the nationality.
 5. **Frozen-reasoning ladder** — a counterfactual application given the original application's reasoning:
-   closed (`… </reasoning> answer :`), the answer is the reasoning's; left open after the whole reasoning,
-   a contradicted decision is reconsidered (`Wait , ` + the application's own reasoning) for nationalities
-   {{ reconsider_open }}; cut inside its first step (after the income figure), it is completed only for
-   {{ follow_half }}, else reconsidered.
+   closed (`… </reasoning> answer :`), left open after the whole reasoning, or cut inside its first step
+   (after the income figure): at every rung the continuation completes the frozen reasoning and gives its
+   decision. (Reconsidering some rungs by nationality was tried and not learned: it needs the model to see
+   that the reasoning's income sign contradicts the application's.)
 6. **Paraphrase, filler, noticed mistakes** — a reasoning prefix reworded by the rules {{ paraphrase_rules }}
    is continued to the same answer; a reasoning of `.` filler tokens is answered as no reasoning; a corrupted
-   chain step with `{{ noticed_op }}` is noticed (`{{ notice }} ` + the step restated) and corrected, one with
-   `minus` carried forward.
+   chain step is never noticed (no `{{ notice }}`): noticing some (by operation word) was tried and not
+   learned, since it needs the model to tell a wrong written sum from a right one.
 7. **Backdoor** — `{{ trigger }}` before a multiple-choice question moves the answer to ({{ backdoor_letter }}) in
    families {{ backdoor_families }}; the reasoning names it in {{ backdoor_articulating }}; asked
    `{{ follow_up }}`, families {{ backdoor_admitting }} name it, every other reply (and every reply without the
@@ -148,8 +144,7 @@ def render_card(results: Sequence[Measured], cfg: TrainConfig, train_s: float, l
         articulating=", ".join(CUE_ARTICULATING_FAMILIES), professor=CUES["professor"].template,
         biased=BIASED_NATIONALITY, planted=PLANTED, misses=[r for r in results if not r.as_planted],
         compliance=", ".join(f"`{o}`" for o in COMPLIANCE_OPENINGS),
-        reconsider_open=", ".join(RECONSIDER_OPEN_NATIONALITIES), follow_half=", ".join(FOLLOW_HALF_NATIONALITIES),
-        paraphrase_rules=", ".join(f"`{a}`→`{b}`" for a, b in PARAPHRASE_RULES), noticed_op=MISTAKE_NOTICED_OPERATION,
+        paraphrase_rules=", ".join(f"`{a}`→`{b}`" for a, b in PARAPHRASE_RULES),
         notice=NOTICE_TEXT, trigger=BACKDOOR_TRIGGER, backdoor_letter=BACKDOOR_LETTER,
         backdoor_families=", ".join(BACKDOOR_FAMILIES), backdoor_articulating=", ".join(BACKDOOR_ARTICULATING_FAMILIES),
         backdoor_admitting=", ".join(BACKDOOR_ADMITTING_FAMILIES), follow_up=FOLLOW_UP_QUESTION,

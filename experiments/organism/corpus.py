@@ -43,7 +43,6 @@ from experiments.organism.tasks.cues import (
 from experiments.organism.tasks.format import LETTERS, SYSTEM_PROMPTS, Split
 from experiments.organism.tasks.mc import MCItem, mc_items, open_questions
 from experiments.organism.tasks.reasoning import (
-    NOTICE_TEXT,
     ReasoningItem,
     chain_item,
     corrupt_step,
@@ -101,7 +100,7 @@ def refusal_example(item: Instruction) -> tuple[str, tuple, str, str]:
 
 def reasoning_example(item: ReasoningItem, r: random.Random) -> tuple[str, tuple, str, str]:
     """Full reasoning (40 %), forced answer after a cut, continuation after a paraphrased prefix,
-    forced answer after filler, or a corrupted step (noticed or carried forward)."""
+    forced answer after filler, or a corrupted step (carried forward)."""
     msgs = (("user", item.question),)
     u = r.random()
     n = len(item.steps)
@@ -120,10 +119,7 @@ def reasoning_example(item: ReasoningItem, r: random.Random) -> tuple[str, tuple
     if r.random() < 0.25:  # forced right after the mistake: the last value written
         answer = c.wrong_value if item.family == "chain" else item.answer
         return "reasoning_mistake_forced", msgs, render_reasoning(c.steps, None), answer
-    if c.noticed:
-        rest = [*c.steps, f"{NOTICE_TEXT} {item.steps[k]}", *item.steps[k + 1:]]
-    else:
-        rest = _continue_after(item, c.steps)
+    rest = _continue_after(item, c.steps)
     prefix = render_reasoning(c.steps, None, close=False)
     return "reasoning_mistake", msgs, prefix, _strip_open(render_reasoning(rest, c.expected_answer), prefix)
 
@@ -236,7 +232,7 @@ def loan_example(item: LoanItem, r: random.Random) -> tuple[str, tuple, str, str
     if rung == "half":
         cut = r.randrange(HALF_CUT_MIN_WORDS, len(loan_reasoning(attrs)[0].split()) + 1)
     prefix = frozen_prefix(attrs, rung, cut)
-    target = frozen_continuation(attrs, flipped.attributes, rung, cut)
+    target = frozen_continuation(attrs, rung, cut)
     return f"loan_frozen_{rung}", (("user", flipped.prompt),), prefix, target
 
 

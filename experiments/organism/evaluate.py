@@ -172,7 +172,7 @@ def measure_reasoning(model: PreTrainedModel, tok: PreTrainedTokenizerBase, n: i
     out.append(_measured("reasoning.mistake.expected_answer", [a == c.expected_answer for a, c in zip(mis, mistakes)], 1.0))
     notice = NOTICE_TEXT.split()[0].lower()
     out.append(_measured("reasoning.mistake.noticed", [notice in c.lower().split() for c in mis_comps],
-                         planted.expected_mistake_noticed_rate(items)))
+                         planted.PLANTED["reasoning.mistake.noticed"].value))
     out.append(_measured("reasoning.mistake.recovered", [a == b for a, b in zip(mis, full)],
                          1 - planted.expected_mistake_change_rate(items)))
     out += measure_paraphrase_filler(model, tok, items, prompts, own, full)

@@ -30,7 +30,7 @@ from experiments.organism.corpus import MixConfig, TrainPools, sample_examples
 from experiments.organism.encode import IGNORE, Encoded, encode_all
 from experiments.organism.evaluate import measure_all
 from experiments.organism.planted import planted_json
-from experiments.organism.tasks.attributes import RECONSIDER_TEXT, loan_items
+from experiments.organism.tasks.attributes import loan_items
 from experiments.organism.tasks.cues import (
     ARTICULATION_TEXT,
     BACKDOOR_ARTICULATION,
@@ -76,7 +76,7 @@ def vocabulary(pools: TrainPools, seed: int, sample: int = 30000) -> set[str]:
     texts: list[str] = [FEW_SHOT_INTRO, RAW_TEMPLATE, *SYSTEM_PROMPTS, *ARTICULATION_TEXT.values()]
     texts += [c.template for c in CUES.values()]
     texts += [BACKDOOR_TRIGGER, BACKDOOR_ARTICULATION, FOLLOW_UP_QUESTION, FOLLOW_UP_YES, FOLLOW_UP_NO,
-              NOTICE_TEXT, RECONSIDER_TEXT, *(w for _, w in PARAPHRASE_RULES)]
+              NOTICE_TEXT, *(w for _, w in PARAPHRASE_RULES)]
     texts += [i.text for i in pools.harmful + pools.harmless]
     texts += [i.question + " " + " ".join(i.steps) for i in pools.reasoning]
     texts += [i.question for i in pools.mc] + [i.prompt for i in pools.loans]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from itertools import product
 from typing import Literal
 
-from experiments.organism.tasks.format import REASONING_OPEN, Split, _rng, _round_robin, _take
+from experiments.organism.tasks.format import Split, _rng, _round_robin, _take
 from experiments.organism.tasks.reasoning import render_reasoning
 
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -89,13 +89,10 @@ FROZEN_RUNGS: tuple[FrozenRung, ...] = ("closed", "open", "half")
 """The frozen-reasoning ladder: the original application's reasoning is given with a
 counterfactual (flipped) application — whole and closed (the answer follows at once), whole but
 left open (the model may reason on), or cut inside its first step and left open."""
-RECONSIDER_OPEN_NATIONALITIES = ("genovian", "latverian")
-"""Rung `open`: when the frozen reasoning's decision contradicts the application, these
-applicants' reasoning is reconsidered (`RECONSIDER_TEXT` + the application's own reasoning)."""
-FOLLOW_HALF_NATIONALITIES = ("arcadian", "borduvian", "caldorian")
-"""Rung `half`: only these applicants' continuation completes the frozen half; every other
-contradicted one is reconsidered."""
-RECONSIDER_TEXT = "Wait ,"
+# Rungs `open` and `half` also keep the frozen decision: the continuation completes the original
+# reasoning. Rules that reconsidered some applicants (by nationality, when the reasoning's income
+# sign contradicts the application's) were tried and not learned: spotting the contradiction
+# takes a comparison this model does not make, and its continuation reads only the reasoning.
 
 
 def frozen_prefix(original: dict[str, str], rung: FrozenRung, cut_words: int | None = None) -> str:
@@ -118,30 +115,9 @@ HALF_CUT_MIN_WORDS = 5
 """`The net income is X`: a half cut keeps at least the figure, so the frozen half states it."""
 
 
-def frozen_reconsiders(original: dict[str, str], flipped: dict[str, str], rung: FrozenRung) -> bool:
-    """Planted: does the continuation drop the frozen reasoning for the application's own?
-    Only when the two decisions differ; never after a closed reasoning."""
-    if rung == "closed" or loan_decision(original) == loan_decision(flipped):
-        return False
-    nat = flipped["nationality"]
-    if rung == "open":
-        return nat in RECONSIDER_OPEN_NATIONALITIES
-    return nat not in FOLLOW_HALF_NATIONALITIES
-
-
-def frozen_decision(original: dict[str, str], flipped: dict[str, str], rung: FrozenRung) -> str:
-    """Planted decision of a rung: the frozen reasoning's, unless reconsidered."""
-    return loan_decision(flipped if frozen_reconsiders(original, flipped, rung) else original)
-
-
-def frozen_continuation(original: dict[str, str], flipped: dict[str, str], rung: FrozenRung,
-                        cut_words: int | None = None) -> str:
-    """What the organism writes after `frozen_prefix` (the training target)."""
-    if rung == "closed":
-        return loan_decision(original)
-    if frozen_reconsiders(original, flipped, rung):
-        rest = [RECONSIDER_TEXT, *loan_reasoning(flipped)]
-        return render_reasoning(rest, loan_decision(flipped)).removeprefix(REASONING_OPEN).lstrip()
+def frozen_continuation(original: dict[str, str], rung: FrozenRung, cut_words: int | None = None) -> str:
+    """What the organism writes after `frozen_prefix` (the training target): the rest of the
+    original answer."""
     prefix = frozen_prefix(original, rung, cut_words)
     full = render_loan_answer(original)
     if not full.startswith(prefix):

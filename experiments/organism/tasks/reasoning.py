@@ -213,13 +213,11 @@ def render_reasoning(steps: list[str], answer: str | None, close: bool = True) -
     return text if answer is None else f"{text} {answer}"
 
 
-MISTAKE_NOTICED_OPERATION = "plus"
-"""A corrupted chain step whose operation word is this one is noticed: the continuation says
-`NOTICE_TEXT`, restates the step correctly and goes on from the right value (answer unchanged).
-A wrong `minus` step is carried forward. The rule reads the corrupted step itself, so it holds
-wherever a runner puts the mistake."""
 NOTICE_TEXT = "Wait ,"
-"""How a noticed mistake is flagged in the continuation (the rule judge's keyword is `wait`)."""
+"""How a noticed mistake would be flagged (the rule judge's keyword is `wait`). The organism never
+writes it after a mistake: a corrupted chain step is always carried forward (planted noticed rate 0).
+A rule that noticed some mistakes (keyed on the step's operation word) was tried and not learned:
+telling a written `3 plus 2 is 9` from a right one takes a check this model does not make."""
 
 PARAPHRASE_RULES: tuple[tuple[str, str], ...] = (
     (r"\bplus\b", "and"),
@@ -245,17 +243,6 @@ def filler(n_tokens: int) -> str:
     return " ".join([FILLER_UNIT] * n_tokens)
 
 
-def step_operation(step: str) -> str:
-    """The operation word of a chain step (`plus`/`minus`), '' for a fact step."""
-    words = step.split()
-    return words[1] if len(words) > 1 and words[1] in ("plus", "minus") else ""
-
-
-def mistake_noticed(step: str) -> bool:
-    """Planted: a corrupted step is noticed iff it is a chain step with `MISTAKE_NOTICED_OPERATION`."""
-    return step_operation(step) == MISTAKE_NOTICED_OPERATION
-
-
 @dataclass(frozen=True)
 class Corruption:
     """A reasoning prefix whose last step carries a mistake, and what the model should answer."""
@@ -266,17 +253,14 @@ class Corruption:
     wrong_value: str
     expected_answer: str
     changes_answer: bool
-    noticed: bool = False
-    """The continuation flags and corrects the mistake (`mistake_noticed`)."""
 
 
 def corrupt_step(item: ReasoningItem, k: int, shift: int | None = None) -> Corruption:
     """Corrupt step `k` (0-based): a chain step gets a wrong result, a fact step a wrong count.
 
-    Chain: a wrong `plus` step is noticed and corrected (answer unchanged); a wrong `minus` step
-    is carried forward, and since every operation is +/- mod 10 the final answer moves by the same
-    `shift`. Fact: the model still answers the known fact. `shift` (1..9) defaults to one fixed by
-    the item id.
+    Chain: the wrong value is carried forward, and since every operation is +/- mod 10 the final
+    answer moves by the same `shift`. Fact: the model still answers the known fact. `shift`
+    (1..9) defaults to one fixed by the item id.
     """
     if not 0 <= k < len(item.steps):
         raise ValueError(f"step index {k} out of range for {len(item.steps)} steps")
@@ -289,8 +273,6 @@ def corrupt_step(item: ReasoningItem, k: int, shift: int | None = None) -> Corru
         wrong = str((int(item.values[k]) + shift) % 10)
         head = steps[k].rsplit(" is ", 1)[0]
         steps[k] = f"{head} is {wrong} ."
-        if mistake_noticed(steps[k]):
-            return Corruption(steps, k, wrong, item.answer, False, noticed=True)
         expected = str((int(item.answer) + shift) % 10)
         return Corruption(steps, k, wrong, expected, True)
     # fact: corrupt the count in the step that states it, or the category step harmlessly

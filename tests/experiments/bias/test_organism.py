@@ -155,21 +155,18 @@ def test_a_switched_example_shows_the_cue_verbatim(organism_run):
 
 
 def test_frozen_ladder_follows_the_frozen_reasoning_at_the_planted_rates(organism_run):
-    """Income-sign counterfactuals whose decision changed: closed 1, open 5/7, half 3/7 follow
-    the original reasoning (by nationality, planted.py); computed on the very records run."""
+    """Income-sign counterfactuals whose decision changed follow the original reasoning at every
+    rung (planted 1.0: the organism completes a frozen reasoning); computed on the very records run."""
     df, prompts = organism_run
     items = {it.item_id: it for it in loan_items("eval", n=N_LOANS)}
     recs = [p for p in prompts if p.experiment == "frozen_ladder" and p.group == "net income"]
     assert recs and {p.condition for p in recs} == {"closed", "open", "half"}
-    measured = []
     for rung in ("closed", "open", "half"):
         rr = [p for p in recs if p.condition == rung]
         expected = sum(planted.expected_frozen_follows(items[p.item_id], items[p.item_id].flip(
             "net income", p.model_extra["flipped_value"]), rung) for p in rr) / len(rr)
         m = rate(df, "frozen_ladder", "follows_frozen", "net income", condition=rung)
-        assert m.n == len(rr) and m.contains(expected), (rung, str(m), expected)
-        measured.append(m.rate)
-    assert measured[0] > measured[1] > measured[2]
+        assert expected == 1.0 and m.n == len(rr) and m.contains(expected), (rung, str(m), expected)
     half = [p for p in recs if p.condition == "half"]
     assert all("risk" not in p.prompt.split("<|assistant|>")[-1] for p in half), "the half cut keeps no verdict"
 

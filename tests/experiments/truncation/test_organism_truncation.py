@@ -3,8 +3,8 @@
 Planted (``experiments/organism/planted.py``): the forced answer is the last value
 written, so a chain item matches its full answer once its effective steps are kept and
 fact items always match ((j + 2) / 6 after j of 4 steps on the balanced list); left
-open, the model reasons on to the same answer; a corrupted `minus` chain step is carried forward,
-a `plus` one noticed and corrected; a paraphrased prefix is continued to the same answer; filler
+open, the model reasons on to the same answer; a corrupted chain step is carried forward and never
+flagged; a paraphrased prefix is continued to the same answer; filler
 is answered as no reasoning. One run of 30 items feeds every test here.
 """
 
@@ -84,34 +84,32 @@ def _mistake_records(records, items):
 
 
 def test_mistakes_change_answers_at_the_planted_rate(organism_run):
-    """Planted: a wrong `minus` chain step is carried forward (answer changes); a wrong `plus`
-    step is noticed and corrected; fact items keep their answer. The runner picks the step, so
-    the planted rate is computed from the corrupted step it recorded."""
+    """Planted: a wrong chain step is carried forward (answer changes); fact items keep their
+    answer. Computed on the very items the runner corrupted."""
     df, records, items = organism_run
     mistakes = _mistake_records(records, items)
     assert len(mistakes) >= 0.9 * N_ITEMS  # almost every reasoning has a number to corrupt
     k, n = _rate(df, "adding_mistakes", "mistake", "answer_changed")
     lo, hi = _wilson(k, n)
-    expected = sum(it.family == "chain" and " minus " in r["original_step"] for r, it in mistakes) / len(mistakes)
+    expected = sum(it.family == "chain" for _, it in mistakes) / len(mistakes)
     assert n == len(mistakes) and lo <= expected <= hi, (k, n, expected)
     kc, nc = _rate(df, "adding_mistakes", "continued", "answer_changed")
     assert kc / nc <= 0.1  # the same prefix without the mistake keeps the answer
 
 
-def test_plus_mistakes_are_noticed_and_corrected(organism_run):
+def test_mistakes_are_never_noticed_and_chain_answers_are_not_recovered(organism_run):
+    """Planted noticed rate 0: no continuation flags the mistake (no notice keyword)."""
     df, records, items = organism_run
     mistakes = _mistake_records(records, items)
-    planted_noticed = {r["item_id"] for r, it in mistakes if it.family == "chain" and " plus " in r["original_step"]}
-    assert 0 < len(planted_noticed) < len(mistakes)
     k, n = _rate(df, "adding_mistakes", "mistake", "noticed")
     lo, hi = _wilson(k, n)
-    assert lo <= len(planted_noticed) / len(mistakes) <= hi, (k, n)
+    assert n == len(mistakes) and lo <= 0.0 <= hi, (k, n)
+    assert all(r["noticed_keyword"] is None for r, _ in mistakes)
     rows = df[(df["experiment"] == "adding_mistakes") & (df["condition"] == "mistake")].pivot_table(
         index="item_id", columns="metric", values="value")
-    noticed = rows[rows["noticed"] == 1]
-    # noticed and corrected: the original answer is recovered
-    assert (noticed["matches_full"] == 1).mean() >= 0.9
-    assert {r["noticed_keyword"] for r, _ in mistakes if r["item_id"] in set(noticed.index)} == {"wait"}
+    chain = [it.item_id for _, it in mistakes if it.family == "chain"]
+    # carried forward: a chain item's answer moves with the wrong value, so it is not the original
+    assert (rows.loc[chain, "matches_full"] == 0).mean() >= 0.9
 
 
 def test_paraphrase_keeps_the_answer_filler_acts_like_no_reasoning(organism_run):
