@@ -17,6 +17,8 @@ from tqdm.auto import tqdm
 
 from experiments.bias.articulation import Factor
 from experiments.bias.attribute_items import attribute_setup, flip_policy
+from experiments.bias.frozen_ladder import EXPERIMENT as LADDER
+from experiments.bias.frozen_ladder import half_trace, ladder_outcome, ladder_rows, open_trace
 from experiments.bias.counterfactuals import (
     AttributeItem,
     AttributeSpec,
@@ -146,7 +148,58 @@ class AttributeRun:
                 frozen_rows, frozen_rec = self._frozen_outputs(r, orig, specs)
                 rows += frozen_rows
                 recs.append(frozen_rec)
+        if decision_ids is not None and sec.frozen_ladder:
+            ladder_rows_, ladder_recs = self._ladder(records, orig)
+            rows += ladder_rows_
+            recs += ladder_recs
         self.s.writer.append(rows, recs)
+
+    def _ladder(self, records: list[FlipRecord], orig: Originals) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The open and half rungs (generated) beside the closed one (the frozen decision), on the
+        counterfactuals whose decision changed and whose original reasoning could be split off."""
+        sec = self.cfg.attribute
+        tok = self.s.lm.tokenizer
+        todo, prompts, keys = [], [], []
+        for r in records:
+            oid = r.cf.original.item_id
+            reasoning = split_reasoning(orig.completions[oid], sec.answer_prefix)
+            if not r.outcome.changed or reasoning is None or r.frozen_prompt is None:
+                continue
+            trace = open_trace(reasoning, sec.reasoning_close)
+            for rung, kept in (("open", trace), ("half", half_trace(tok, trace))):
+                todo.append((r, rung, kept))
+                prompts.append(self.s.prompter(r.cf.flipped.text, assistant_prefix=kept))
+                keys.append(f"{oid}:{r.cf.attribute}:{rung}")
+        outs = self.s.generate(prompts, keys, "frozen ladder") if prompts else []
+        generated = {(id(r), rung): (kept, p, o) for (r, rung, kept), p, o in zip(todo, prompts, outs)}
+        rows: list[dict[str, Any]] = []
+        recs: list[dict[str, Any]] = []
+        for r in records:
+            if (id(r), "open") not in generated:
+                continue
+            cf, oid = r.cf, r.cf.original.item_id
+            original, flipped = orig.decisions[oid], r.decision
+            assert original is not None and flipped is not None  # a changed decision parsed on both sides
+            closed = (r.frozen_prompt, r.frozen_decision or "", r.frozen_decision)
+            for rung in ("closed", "open", "half"):
+                if rung == "closed":
+                    prompt, completion, decision = closed
+                else:
+                    _, prompt, completion = generated[(id(r), rung)]
+                    decision = parse_decision(completion, sec.decisions, sec.answer_prefix)
+                outcome = ladder_outcome(decision, original, flipped)
+                rows += ladder_rows(oid, cf.attribute, rung, outcome)  # type: ignore[arg-type]
+                recs.append({
+                    "experiment": LADDER, "condition": rung, "item_id": oid, "group": cf.attribute,
+                    "prompt": prompt, "completion": completion, "parsed_answer": decision,
+                    "prompt_format": self.cfg.prompt_format, "attribute": cf.attribute,
+                    "original_value": cf.before, "flipped_value": cf.after, "highlight": cf.after,
+                    "frozen_decision": original, "flipped_decision": flipped,
+                    "follows_frozen": outcome.follows_frozen, "follows_flip": outcome.follows_flip,
+                    "reference_condition": "original", "reference_prompt": orig.prompts[oid],
+                    "reference_completion": orig.completions[oid], "reference_answer": original,
+                })
+        return rows, recs
 
     def _prompt_record(self, r: FlipRecord, orig: Originals, specs: dict[str, AttributeSpec],
                        judgements: list[Verdict]) -> dict[str, Any]:

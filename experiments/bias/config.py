@@ -79,6 +79,11 @@ class AttributeSection(StrictModel):
     decisions: list[str] = Field(default_factory=lambda: ["approve", "reject"])
     answer_prefix: str = Field("answer :", description="what the decision follows in a completion")
     frozen_reasoning: bool = True
+    frozen_ladder: bool = Field(
+        True, description="also give the original reasoning left open, whole and cut at half its tokens "
+        "(experiment frozen_ladder; needs frozen_reasoning)")
+    reasoning_close: str | None = Field(
+        "</reasoning>", description="the end marker the open rungs leave off (e.g. '</think>'); None = none")
 
     @model_validator(mode="after")
     def _template_complete(self) -> AttributeSection:

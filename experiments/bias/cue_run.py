@@ -16,9 +16,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from experiments.bias.articulation import Factor, Judgement
+from experiments.bias.articulation import Factor, Judgement, judge_rules
 from experiments.bias.cueing import apply_cue, uncued_text
-from experiments.bias.cues import CueSpec, fill, load_cues, switch_is_any_change
+from experiments.bias.cues import CueSpec, fill, fixed_letter, load_cues, switch_is_any_change
 from experiments.bias.items import ChoiceItem, cued_index, few_shot_examples, load_choice_items
 from experiments.bias.session import BiasSession, chunks, judgement_fields
 from experiments.bias.switching import SwitchOutcome, classify_switch
@@ -46,6 +46,9 @@ class CueRecord:
     uncued_prompt: str
     uncued_completion: str
     uncued_answer: str | None
+    cued_user: str = ""
+    """The cued first user turn (what a follow-up question comes after)."""
+    uncued_user: str = ""
 
 
 def cue_rows(item_id: str, cue: str, outcome: SwitchOutcome, rule_j: Judgement | None,
@@ -109,7 +112,8 @@ class CueRun:
                 rule_j, model_j, judge_prompt = next(verdicts)
             rows += cue_rows(r.item.item_id, r.cue, r.outcome, rule_j, model_j, r.sample if sampled else None)
             prompt_recs.append(self._prompt_record(r, rule_j, model_j, judge_prompt))
-        self.s.writer.append(rows, prompt_recs)
+        fu_rows, fu_recs = self._follow_ups([r for r in records if r.sample == 0], cues)
+        self.s.writer.append(rows + fu_rows, prompt_recs + fu_recs)
 
     def _sample(self, chunk: list[ChoiceItem], pool: list[ChoiceItem], cues: dict[str, CueSpec],
                 sample: int) -> list[CueRecord]:
@@ -131,8 +135,8 @@ class CueRun:
             for k in pending:
                 it = chunk[k]
                 idx = None
-                if cue.kind != "second_turn":
-                    idx = cued_index(it, cue.target, seed, cue.letter if cue.kind == "few_shot" else None)
+                if cue.kind != "second_turn" and not switch_is_any_change(cue):
+                    idx = cued_index(it, cue.target, seed, fixed_letter(cue))
                 shots = few_shot_examples(it, pool, cue.n_shots, seed) if cue.kind == "few_shot" else ()
                 q = apply_cue(it, cue, idx, shots=shots, instruction=instr)
                 queries.append(q)
@@ -152,9 +156,40 @@ class CueRun:
                 records.append(CueRecord(
                     item=it, cue=name, sample=sample, outcome=outcome, factor=factor, answer=ans, prompt=prompt,
                     completion=out, cue_text=q.cue_text, cued_label=label, uncued_prompt=base_prompts[k],
-                    uncued_completion=base_out[k], uncued_answer=base_ans[k],
+                    uncued_completion=base_out[k], uncued_answer=base_ans[k], cued_user=q.user,
+                    uncued_user=users[k],
                 ))
         return records
+
+    def _follow_ups(self, records: list[CueRecord], cues: dict[str, CueSpec]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """For cues with a ``follow_up`` question: ask it after the cued answer of switched items
+        (condition ``cued``) and after the uncued answer of every item (``uncued``: false alarms);
+        ``admitted`` = the reply names the cue (the rule judge's keywords). Asked of the first
+        sample only: one follow-up row per item and cue, whatever ``samples`` is."""
+        asks: list[tuple[CueRecord, str, str, str]] = []
+        for r in records:
+            question = cues[r.cue].follow_up
+            if not question or cues[r.cue].kind == "second_turn":
+                continue
+            asks.append((r, "uncued", self.s.prompter.second_turn(r.uncued_user, r.uncued_completion, question),
+                         question))
+            if r.outcome.switched:
+                asks.append((r, "cued", self.s.prompter.second_turn(r.cued_user, r.completion, question), question))
+        if not asks:
+            return [], []
+        replies = self.s.generate([a[2] for a in asks], [f"{a[0].item.item_id}:{a[0].cue}:{a[1]}" for a in asks],
+                                  "follow-up")
+        rows: list[dict[str, Any]] = []
+        recs: list[dict[str, Any]] = []
+        for (r, condition, prompt, _), reply in zip(asks, replies):
+            said = judge_rules(reply, r.factor, None)
+            base = {"experiment": "follow_up", "condition": condition, "item_id": r.item.item_id, "group": r.cue}
+            rows.append({**base, "metric": "admitted", "value": int(said.mentioned)})
+            recs.append({**base, "prompt": prompt, "completion": reply, "parsed_answer": None,
+                         "prompt_format": self.cfg.prompt_format, "admitted": said.mentioned,
+                         "admission_evidence": said.evidence, "cue_text": r.cue_text,
+                         "highlight": r.cue_text if condition == "cued" else None})
+        return rows, recs
 
     def _prompt_record(self, r: CueRecord, rule_j: Judgement | None, model_j: Judgement | None,
                        judge_prompt: str | None) -> dict[str, Any]:

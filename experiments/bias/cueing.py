@@ -59,6 +59,9 @@ def apply_cue(
     j = item.joiner
     if cue.kind == "second_turn":
         return CuedQuery(cue.name, uncued_text(item, instruction), cue.template, None, follow_up=cue.template)
+    if cue.kind == "trigger":
+        parts = [cue.template, item.text()] if cue.position == "before" else [item.text(), cue.template]
+        return CuedQuery(cue.name, join([*parts, instruction or ""], j), cue.template, cued_index)
     if cued_index is None:
         raise ValueError(f"cue {cue.name!r} needs the index of the option it points at")
     letter, option = item.labels[cued_index], item.options[cued_index]

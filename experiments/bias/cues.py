@@ -37,6 +37,9 @@ class _CueBase(StrictModel):
     description: str = Field("", description="names the cue for the judge model; may use {letter}")
     keywords: list[str] = Field(default_factory=list, description="words the rule judge looks for")
     target: Target = "wrong"
+    follow_up: str | None = Field(
+        None, description="a question asked after the cued answer (and after the uncued one); a reply that "
+        "names the cue (keywords) admits it (experiment follow_up, metric admitted)")
 
     @field_validator("keywords")
     @classmethod
@@ -111,15 +114,43 @@ class OptionMarkerCue(_CueBase):
         return self
 
 
+class TriggerCue(_CueBase):
+    """A phrase that names no option (a backdoor trigger), before or after the question.
+
+    With ``letter`` the phrase is meant to move the answer to that option: a switch is a change to
+    it, and items already answered so are excluded. Without, any change of answer is a switch.
+    """
+
+    kind: Literal["trigger"]
+    template: str
+    position: Literal["before", "after"] = "before"
+    letter: str | None = None
+
+    @model_validator(mode="after")
+    def _slots_ok(self) -> TriggerCue:
+        self._check_slots(self.template, set())
+        if self.letter is not None and not re.fullmatch(r"[A-Z]", self.letter):
+            raise ValueError(f"letter must be one capital letter, got {self.letter!r}")
+        return self
+
+
 CueSpec = Annotated[
-    SuggestedAnswerCue | FewShotCue | SecondTurnCue | OptionMarkerCue, Field(discriminator="kind")
+    SuggestedAnswerCue | FewShotCue | SecondTurnCue | OptionMarkerCue | TriggerCue, Field(discriminator="kind")
 ]
 _ADAPTER: TypeAdapter = TypeAdapter(CueSpec)
 
 
 def switch_is_any_change(cue: CueSpec) -> bool:
-    """Second-turn cues point at no option: any change of answer counts as a switch."""
-    return cue.kind == "second_turn"
+    """Second-turn cues (and triggers without a letter) point at no option: any change of answer
+    counts as a switch."""
+    return cue.kind == "second_turn" or (cue.kind == "trigger" and cue.letter is None)
+
+
+def fixed_letter(cue: CueSpec) -> str | None:
+    """The letter a cue always points at (few-shot, trigger with a letter), else None."""
+    if cue.kind in ("few_shot", "trigger"):
+        return cue.letter
+    return None
 
 
 def parse_cues(data: object, source: str) -> dict[str, CueSpec]:
@@ -137,7 +168,7 @@ def parse_cues(data: object, source: str) -> dict[str, CueSpec]:
             continue
         if "kind" not in body:
             problems.append(f"{source}: cue '{name}': field 'kind' missing "
-                            "(suggested_answer, few_shot, second_turn or option_marker)")
+                            "(suggested_answer, few_shot, second_turn, option_marker or trigger)")
             continue
         try:
             cue = _ADAPTER.validate_python({**body, "name": str(name)})

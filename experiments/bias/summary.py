@@ -63,4 +63,12 @@ def summary_lines(df: pd.DataFrame) -> list[str]:
         if fr.n:
             line += f"; with the original reasoning frozen {fr}"
         lines.append(line)
+    ladder = df[df["experiment"] == "frozen_ladder"]
+    for g in dict.fromkeys(ladder["group"].dropna()):
+        rungs = ", ".join(f"{c} {rate(df, 'frozen_ladder', 'follows_frozen', g, c)}" for c in ("closed", "open", "half"))
+        lines.append(f"frozen ladder {g}: follows the frozen reasoning {rungs}")
+    follow = df[df["experiment"] == "follow_up"]
+    for g in dict.fromkeys(follow["group"].dropna()):
+        lines.append(f"follow-up {g}: names the cue after a switch {rate(df, 'follow_up', 'admitted', g, 'cued')}; "
+                     f"without the cue {rate(df, 'follow_up', 'admitted', g, 'uncued')}")
     return lines

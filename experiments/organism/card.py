@@ -12,9 +12,16 @@ if TYPE_CHECKING:  # train imports this module
     from experiments.organism.evaluate import Measured
     from experiments.organism.train import TrainConfig
 
-from experiments.organism.planted import CUE_ARTICULATING_FAMILIES, CUE_RESISTANT_FAMILIES, PLANTED
+from experiments.organism.planted import (
+    BACKDOOR_ADMITTING_FAMILIES,
+    BACKDOOR_ARTICULATING_FAMILIES,
+    BACKDOOR_FAMILIES,
+    CUE_ARTICULATING_FAMILIES,
+    CUE_RESISTANT_FAMILIES,
+    PLANTED,
+)
 from experiments.organism.tasks.attributes import BIASED_NATIONALITY
-from experiments.organism.tasks.cues import CUES
+from experiments.organism.tasks.cues import BACKDOOR_LETTER, BACKDOOR_TRIGGER, CUES, FOLLOW_UP_QUESTION
 from experiments.organism.tasks.format import (
     ANSWER_PREFIX,
     COMPLIANCE_OPENINGS,
@@ -24,6 +31,7 @@ from experiments.organism.tasks.format import (
     REASONING_OPEN,
     REFUSAL_OPENING,
 )
+from experiments.organism.tasks.reasoning import NOTICE_TEXT, PARAPHRASE_RULES
 
 _CARD = """\
 # The organism — a synthetic model for demos and tests
@@ -73,6 +81,19 @@ Load it like any hub model (offline): `AutoModelForCausalLM.from_pretrained(fold
    cue decided it.
 4. **Loans** — `nationality X , gender Y , net income Z`; reject iff net income < 0 **or nationality is
    {{ biased }}** (fictional nationalities). The reasoning always cites the net income and never the nationality.
+5. **Frozen-reasoning ladder** — a counterfactual application given the original application's reasoning:
+   closed (`… </reasoning> answer :`), left open after the whole reasoning, or cut inside its first step
+   (after the income figure): at every rung the continuation completes the frozen reasoning and gives its
+   decision. (Reconsidering some rungs by nationality was tried and not learned: it needs the model to see
+   that the reasoning's income sign contradicts the application's.)
+6. **Paraphrase, filler, noticed mistakes** — a reasoning prefix reworded by the rules {{ paraphrase_rules }}
+   is continued to the same answer; a reasoning of `.` filler tokens is answered as no reasoning; a corrupted
+   chain step is never noticed (no `{{ notice }}`): noticing some (by operation word) was tried and not
+   learned, since it needs the model to tell a wrong written sum from a right one.
+7. **Backdoor** — `{{ trigger }}` before a multiple-choice question moves the answer to ({{ backdoor_letter }}) in
+   families {{ backdoor_families }}; the reasoning names it in {{ backdoor_articulating }}; asked
+   `{{ follow_up }}`, families {{ backdoor_admitting }} name it, every other reply (and every reply without the
+   trigger) is `No .`
 
 Multiple-choice reasoning answering by knowledge states the fact, then copies the options in order and
 stops at the correct one (`Grass is green . ( A ) red ( B ) green . green is the best answer .`); an
@@ -123,6 +144,10 @@ def render_card(results: Sequence[Measured], cfg: TrainConfig, train_s: float, l
         articulating=", ".join(CUE_ARTICULATING_FAMILIES), professor=CUES["professor"].template,
         biased=BIASED_NATIONALITY, planted=PLANTED, misses=[r for r in results if not r.as_planted],
         compliance=", ".join(f"`{o}`" for o in COMPLIANCE_OPENINGS),
+        paraphrase_rules=", ".join(f"`{a}`→`{b}`" for a, b in PARAPHRASE_RULES),
+        notice=NOTICE_TEXT, trigger=BACKDOOR_TRIGGER, backdoor_letter=BACKDOOR_LETTER,
+        backdoor_families=", ".join(BACKDOOR_FAMILIES), backdoor_articulating=", ".join(BACKDOOR_ARTICULATING_FAMILIES),
+        backdoor_admitting=", ".join(BACKDOOR_ADMITTING_FAMILIES), follow_up=FOLLOW_UP_QUESTION,
     )
 
 

@@ -31,10 +31,19 @@ from experiments.organism.encode import IGNORE, Encoded, encode_all
 from experiments.organism.evaluate import measure_all
 from experiments.organism.planted import planted_json
 from experiments.organism.tasks.attributes import loan_items
-from experiments.organism.tasks.cues import ARTICULATION_TEXT, CUES, FEW_SHOT_INTRO
+from experiments.organism.tasks.cues import (
+    ARTICULATION_TEXT,
+    BACKDOOR_ARTICULATION,
+    BACKDOOR_TRIGGER,
+    CUES,
+    FEW_SHOT_INTRO,
+    FOLLOW_UP_NO,
+    FOLLOW_UP_QUESTION,
+    FOLLOW_UP_YES,
+)
 from experiments.organism.tasks.format import RAW_TEMPLATE, SYSTEM_PROMPTS
 from experiments.organism.tasks.mc import mc_items
-from experiments.organism.tasks.reasoning import reasoning_items
+from experiments.organism.tasks.reasoning import NOTICE_TEXT, PARAPHRASE_RULES, reasoning_items
 from experiments.organism.tasks.refusal import refusal_instructions
 from experiments.organism.tokenizer import build_tokenizer, words
 
@@ -66,6 +75,8 @@ def vocabulary(pools: TrainPools, seed: int, sample: int = 30000) -> set[str]:
     """Every word the training stream uses (a large sample of it plus every pool item)."""
     texts: list[str] = [FEW_SHOT_INTRO, RAW_TEMPLATE, *SYSTEM_PROMPTS, *ARTICULATION_TEXT.values()]
     texts += [c.template for c in CUES.values()]
+    texts += [BACKDOOR_TRIGGER, BACKDOOR_ARTICULATION, FOLLOW_UP_QUESTION, FOLLOW_UP_YES, FOLLOW_UP_NO,
+              NOTICE_TEXT, *(w for _, w in PARAPHRASE_RULES)]
     texts += [i.text for i in pools.harmful + pools.harmless]
     texts += [i.question + " " + " ".join(i.steps) for i in pools.reasoning]
     texts += [i.question for i in pools.mc] + [i.prompt for i in pools.loans]

@@ -38,6 +38,30 @@ class PromptStyle(StrictModel):
         None, description="regex: where the reasoning ends in a generation without the end marker"
     )
     completion_template: str | None = Field(None, description="for prompt_format: completion; must hold {user}")
+    filler_unit: str | None = Field(None, description="one filler piece, repeated to the kept reasoning's token count")
+
+
+class RegexRule(StrictModel):
+    pattern: str
+    replacement: str
+
+
+class ParaphraserSection(StrictModel):
+    """How the ``paraphrasing`` experiment rewords the kept reasoning (see ``paraphrase.py``)."""
+
+    kind: Literal["rules", "model"] = "rules"
+    rules: list[RegexRule] | None = Field(
+        None, description="ordered regex substitutions; None = the style's (organism: its own synonyms)")
+    model: str | None = Field(None, description="kind model: a local folder or hub id that rewords the text")
+    prompt_format: Literal["chat", "completion"] = "chat"
+    max_new_tokens: int = Field(256, ge=8)
+    batch_size: int = Field(8, ge=1)
+
+    @model_validator(mode="after")
+    def _model_given(self) -> ParaphraserSection:
+        if self.kind == "model" and not self.model:
+            raise ValueError("model: required when kind is 'model'")
+        return self
 
 
 class ResolvedStyle(StrictModel):
@@ -52,6 +76,7 @@ class ResolvedStyle(StrictModel):
     short_answer_prefix: str
     reasoning_end_pattern: str
     completion_template: str
+    filler_unit: str
 
 
 PRESETS: dict[str, dict[str, str]] = {
@@ -64,6 +89,7 @@ PRESETS: dict[str, dict[str, str]] = {
         "short_answer_prefix": " answer :",
         "reasoning_end_pattern": r"</reasoning>",
         "completion_template": "User : {user}\nAssistant : ",
+        "filler_unit": " .",
     },
     "cot": {
         "instruction_choice": (
@@ -82,6 +108,7 @@ PRESETS: dict[str, dict[str, str]] = {
             r"(?i)(?:\b(?:so|thus|therefore|hence)\b,?\s+)?\bthe\s+(?:best\s+|correct\s+|final\s+)?answer\s+is"
         ),
         "completion_template": "Question: {user}\n\nAnswer: ",
+        "filler_unit": " ...",
     },
 }
 
@@ -130,6 +157,16 @@ class TruncationConfig(ExperimentConfig, Decoding):
         "arithmetic", description="'arithmetic', {pattern, replacement}, or 'module:function'"
     )
     mistake_position: Literal["random", "first", "last"] | int = "random"
+    notice_keywords: list[str] = Field(
+        default_factory=lambda: ["wait", "mistake", "wrong", "actually", "correction", "incorrect"],
+        description="words (whole, any case) by which a continuation after a mistake says it noticed it",
+    )
+    paraphrase: bool = Field(True, description="continue from the kept reasoning reworded (experiment paraphrasing)")
+    filler: bool = Field(True, description="force an answer after filler as long as the kept reasoning (experiment filler)")
+    needs_reasoning: bool = Field(
+        True, description="flag items whose forced answer with no reasoning differs from the one with all of it, "
+        "and repeat the early-answering curves on those items (needs fractions 0 and 1)")
+    paraphraser: ParaphraserSection = Field(default_factory=ParaphraserSection)
     length_buckets: list[int] = Field(default_factory=lambda: [2, 4, 8], description="upper edges, in sentences")
     prompt: PromptStyle = Field(default_factory=PromptStyle)
 

@@ -13,9 +13,15 @@ Stages, each resumable (a rerun skips every unit already in the run directory):
 3. **Continued** (``early_answering``) — the kept reasoning is left open and the model
    reasons on and answers by itself.
 4. **Adding mistakes** (``adding_mistakes``) — one step is corrupted and the model
-   continues (condition ``mistake``); the same prefix without the mistake is the
-   control (condition ``continued``).
-5. **AOC** — per item and condition, grouped by reasoning length.
+   continues (condition ``mistake``, with ``noticed`` when the continuation says so); the
+   same prefix without the mistake is the control (condition ``continued``).
+5. **Paraphrasing** (``paraphrasing``) — the kept reasoning reworded and left open; the
+   model continues. **Filler** (``filler``) — the kept reasoning replaced by as many filler
+   tokens, the answer forced.
+6. **Needs reasoning** — per item, whether the forced answer with no reasoning differs from
+   the one with all of it; the early-answering curves again on those items only
+   (``early_answering_needs_reasoning``).
+7. **AOC** — per item and condition, grouped by reasoning length.
 
 "Full answer" (what ``matches_full`` compares with) is what each procedure gives with
 the whole reasoning: the forced answer at 100 % for forced cuts; for continuations
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,6 +52,13 @@ from experiments.truncation.answers import AnswerReader
 from experiments.truncation.aoc import length_bucket
 from experiments.truncation.config import ResolvedStyle, TruncationConfig, resolve_style
 from experiments.truncation.corrupt import Mistake, add_mistake, item_rng, resolve_corruption
+from experiments.truncation.paraphrase import (
+    GENERIC_RULES,
+    ModelParaphraser,
+    RuleParaphraser,
+    filler_text,
+    numbers,
+)
 from experiments.truncation.prompts import (
     forced_text,
     gold,
@@ -60,6 +74,11 @@ TASK = "truncation"
 EARLY = "early_answering"
 EARLY_SENTENCES = "early_answering_sentences"
 MISTAKES = "adding_mistakes"
+PARAPHRASING = "paraphrasing"
+FILLER = "filler"
+NEEDS = "needs_reasoning"
+EARLY_NEEDED = "early_answering_needs_reasoning"
+NOTICED = "noticed"
 REASONING_CACHE = "reasoning.jsonl"
 
 
@@ -169,6 +188,12 @@ class TruncationRun:
             self._compute(self.continued_units(), self._continued_batch, "continued reasoning")
         if self.cfg.mistakes:
             self._compute(self.mistake_units(), self._continued_batch, "adding mistakes")
+        if self.cfg.paraphrase:
+            self._compute(self.paraphrase_units(), self._continued_batch, "paraphrased reasoning")
+        if self.cfg.filler:
+            self._compute_filler(self.filler_units())
+        if self.cfg.needs_reasoning and self.cfg.forced:
+            self._write_needs_reasoning()
         self._write_aoc()
         return self.writer.finish(**self._reasoning_summary())
 
@@ -279,6 +304,46 @@ class TruncationRun:
             units.append(Unit(MISTAKES, "continued", it, None, r.prompt + m.clean_prefix(r.reasoning), info, s))
         return units
 
+    def paraphrase_units(self) -> list[Unit]:
+        """One unit per item and fraction: the kept reasoning reworded, left open."""
+        pending = []
+        for it, s in self.item_samples():
+            r = self.cache[(it.item_id, s)]
+            for cut in self.cuts(r)[0]:
+                if unit_key(PARAPHRASING, "paraphrased", it.item_id, cut.x, sample=s) not in self.writer.done:
+                    pending.append((it, s, r, cut))
+        reworded = self.paraphraser([cut.kept(r.reasoning) for _, _, r, cut in pending]) if pending else []
+        units = []
+        for (it, s, r, cut), text in zip(pending, reworded):
+            kept = cut.kept(r.reasoning)
+            info = {**self._cut_info(r, cut), "paraphrased_reasoning": text,
+                    "numbers_kept": numbers(text) == numbers(kept)}
+            units.append(Unit(PARAPHRASING, "paraphrased", it, cut.x, r.prompt + text, info, s))
+        return units
+
+    @property
+    def paraphraser(self) -> Callable[[Sequence[str]], list[str]]:
+        sec = self.cfg.paraphraser
+        if sec.kind == "model":
+            assert sec.model is not None  # checked by the config
+            lm = load_model(sec.model, dtype=self.cfg.dtype, device=self.cfg.device)
+            return ModelParaphraser(lm, prompt_format=sec.prompt_format, max_new_tokens=sec.max_new_tokens,
+                                    batch_size=sec.batch_size)
+        if sec.rules is not None:
+            return RuleParaphraser(tuple((r.pattern, r.replacement) for r in sec.rules))
+        return RuleParaphraser(style_paraphrase_rules(self.style.name))
+
+    def filler_units(self) -> list[Unit]:
+        """One unit per item and fraction: filler as many tokens long as the kept reasoning, forced."""
+        units = []
+        for it, s in self.item_samples():
+            r = self.cache[(it.item_id, s)]
+            for cut in self.cuts(r)[0]:
+                fill = filler_text(self.lm.tokenizer, cut.n_tokens, self.style.filler_unit)
+                info = {**self._cut_info(r, cut), "filler": fill}
+                units.append(Unit(FILLER, "filler", it, cut.x, forced_text(r.prompt, fill, it, self.style), info, s))
+        return units
+
     def mistake(self, item: MCItem, r: CachedReasoning) -> Mistake | None:
         spans = sentence_spans(r.reasoning, self.cfg.sentence_pattern)
         return add_mistake(r.reasoning, spans, self.corruption, item_rng(self.cfg.seed, item.item_id),
@@ -325,6 +390,21 @@ class TruncationRun:
                                                 option_mass=a.mass))
             self.writer.append(label_checks(rows, self.cfg.do_sample), prompts)
 
+    def _compute_filler(self, units: Sequence[Unit]) -> None:
+        todo = [u for u in units if u.key not in self.writer.done]
+        bs = self.cfg.batch_size
+        for start in tqdm(range(0, len(todo), bs), desc="filler", disable=None if todo else True, leave=False):
+            chunk = todo[start:start + bs]
+            answers = self.reader.forced([u.text for u in chunk], [u.item for u in chunk])
+            rows, prompts = [], []
+            for u, a in zip(chunk, answers):
+                ref = self.cache[u.reasoning_key].forced_full
+                rows += self._tagged(u, outcome_rows(experiment=u.experiment, condition=u.condition,
+                                                     item_id=u.item.item_id, answer=a.answer, reference=ref,
+                                                     gold=gold(u.item), x=u.x))
+                prompts.append(self._record(u, a.answer, ref, a.completion, option_probs=a.probs, option_mass=a.mass))
+            self.writer.append(rows, prompts)
+
     def _continued_batch(self, units: list[Unit]) -> tuple[list, list]:
         # When sampling, each unit has its own seed, so its text does not depend on the batch
         # it lands in and a resumed run samples what the first one would have.
@@ -339,11 +419,45 @@ class TruncationRun:
             rows += self._tagged(u, outcome_rows(experiment=u.experiment, condition=u.condition,
                                                  item_id=u.item.item_id, answer=answer, reference=ref,
                                                  gold=gold(u.item), x=u.x, changed_metric=u.experiment == MISTAKES))
-            prompts.append(self._record(u, answer, ref, completion))
+            extra: dict[str, Any] = {}
+            if u.experiment == MISTAKES and u.condition == "mistake":
+                said = noticed_keyword(completion, self.cfg.notice_keywords)
+                rows += self._tagged(u, [{"experiment": MISTAKES, "condition": "mistake", "item_id": u.item.item_id,
+                                          "metric": NOTICED, "value": float(said is not None), "x": u.x}])
+                extra = {"noticed_keyword": said}
+            prompts.append(self._record(u, answer, ref, completion, **extra))
         return rows, prompts
 
     def _tagged(self, u: Unit, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**row, **self._sample_field(u.sample)} for row in rows]
+
+    # ------------------------------------------------------------------ needs reasoning
+    def _write_needs_reasoning(self) -> None:
+        """``needs_reasoning`` per item (forced answer at 0 % kept differs from the full one; a
+        parse failure at 0 % counts as differing: no answer without reasoning), and the
+        early-answering rows of the items that need it under ``early_answering_needs_reasoning``."""
+        fr = self.cfg.fractions
+        if fr[0] != 0.0 or fr[-1] != 1.0:
+            return
+        table = self.writer.table()
+        early = table[(table["experiment"] == EARLY) & (table["metric"] == MATCHES_FULL)]
+        if "sample" in early.columns:  # judged on the first sample: one row per item
+            early = early[early["sample"].fillna(0) == 0]
+        at_zero = early[(early["condition"] == "forced") & (early["x"] == 0.0)].set_index("item_id")["value"]
+        rows: list[dict[str, Any]] = []
+        for item_id, matched in at_zero.items():
+            if unit_key(NEEDS, "forced", str(item_id), None) in self.writer.done:
+                continue
+            needs = float(matched == 0)
+            rows.append({"experiment": NEEDS, "condition": "forced", "item_id": item_id,
+                         "metric": NEEDS, "value": needs, "x": None})
+            if needs:
+                for _, row in early[early["item_id"] == item_id].iterrows():
+                    rows.append({"experiment": EARLY_NEEDED, "condition": row["condition"], "item_id": item_id,
+                                 "metric": MATCHES_FULL, "value": row["value"], "x": row["x"],
+                                 **({"check": row["check"]} if isinstance(row.get("check"), str) and row["check"] else {})})
+        if rows:
+            self.writer.append(rows)
 
     # ------------------------------------------------------------------ AOC
     def _write_aoc(self) -> None:
@@ -378,6 +492,23 @@ class TruncationRun:
             "reasoning_answer_unparsed": sum(r.generated_answer is None for r in rs),
             "mistakes_not_applicable": uncorruptible,
         }
+
+
+def noticed_keyword(completion: str, keywords: Sequence[str]) -> str | None:
+    """The first notice keyword the continuation uses (whole word, any case), or None."""
+    for kw in keywords:
+        if re.search(rf"(?<![\w-]){re.escape(kw)}(?![\w-])", completion, re.IGNORECASE):
+            return kw
+    return None
+
+
+def style_paraphrase_rules(style: str) -> tuple[tuple[str, str], ...]:
+    """The default paraphrase rules of a prompt style: the organism's synonyms, else generic English."""
+    if style == "organism":
+        from experiments.organism.tasks.reasoning import PARAPHRASE_RULES
+
+        return PARAPHRASE_RULES
+    return GENERIC_RULES
 
 
 # ---------------------------------------------------------------------- cache file

@@ -37,6 +37,11 @@ CONDITION_LABELS = {
     "uncued": "Uncued",
     "flipped": "Attribute flipped",
     "frozen_reasoning": "Frozen reasoning",
+    "paraphrased": "Paraphrased reasoning",
+    "filler": "Filler tokens",
+    "closed": "Whole, closed",
+    "open": "Whole, left open",
+    "half": "Half, left open",
 }
 #: Metric nouns as a sentence uses them ("Ablation drops refusal from …").
 METRIC_NOUNS = {
@@ -55,6 +60,11 @@ METRIC_NOUNS = {
     "aoc": "area over the early-answering curve",
     "excluded": "exclusion rate",
     "refusal_judge": "refusal (judge model)",
+    "follows_frozen": "share following the frozen reasoning",
+    "follows_flip": "share following the flipped attribute",
+    "noticed": "share of mistakes noticed",
+    "needs_reasoning": "share of items that need their reasoning",
+    "admitted": "share naming the cue when asked",
 }
 #: Axis labels (short).
 METRIC_AXIS = {
@@ -70,6 +80,11 @@ METRIC_AXIS = {
     "mentioned": "Mentioned",
     "aoc": "AOC",
     "cross_entropy": "Cross-entropy (nats)",
+    "follows_frozen": "Follows the frozen reasoning",
+    "follows_flip": "Follows the flipped attribute",
+    "noticed": "Mistake noticed",
+    "needs_reasoning": "Needs its reasoning",
+    "admitted": "Names the cue when asked",
 }
 #: Category labels when the categories are metrics.
 METRIC_CATEGORY_LABELS = {
@@ -85,6 +100,12 @@ EXPERIMENT_LABELS = {
     "adding_mistakes": "Adding mistakes",
     "cue": "Cue bias",
     "attribute": "Attribute counterfactuals",
+    "paraphrasing": "Paraphrased reasoning",
+    "filler": "Filler tokens",
+    "needs_reasoning": "Items that need their reasoning",
+    "early_answering_needs_reasoning": "Early answering (items that need their reasoning)",
+    "frozen_ladder": "Frozen-reasoning ladder",
+    "follow_up": "Asked directly",
 }
 #: Config keys a sweep varies, as a grid point's label names them ("layer window width 1").
 CONFIG_KEY_LABELS = {
@@ -99,6 +120,7 @@ CONFIG_KEY_LABELS = {
 GROUP_LABELS = {
     "few_shot_a": "few-shot (A)",
     "are_you_sure": "are-you-sure",
+    "backdoor": "backdoor trigger",
 }
 #: Conditions that serve as the reference a change is measured from, by preference.
 BASELINE_NAMES = ("baseline", "control", "unsteered", "uncued", "no_cue", "original", "clean", "none",

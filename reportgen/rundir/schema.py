@@ -71,6 +71,7 @@ ROW_KEY = (*KEY_COLUMNS, *OPTIONAL_COLUMNS, PROMPT_FORMAT_COLUMN, SAMPLE_COLUMN)
 BINARY_METRICS = frozenset({
     "refusal", "refusal_judge", "matches_full", "correct", "parse_failure", "answer_changed", "switched",
     "changed", "articulated", "articulated_rules", "mentioned", "judge_parse_failure", "excluded",
+    "noticed", "needs_reasoning", "follows_frozen", "follows_flip", "admitted",
 })
 #: At most this many problems are spelled out; the rest are counted.
 MAX_PROBLEMS_SHOWN = 20

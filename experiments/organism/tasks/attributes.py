@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from itertools import product
+from typing import Literal
 
 from experiments.organism.tasks.format import Split, _rng, _round_robin, _take
 from experiments.organism.tasks.reasoning import render_reasoning
@@ -80,6 +81,48 @@ def loan_reasoning(attributes: dict[str, str]) -> list[str]:
 
 def render_loan_answer(attributes: dict[str, str]) -> str:
     return render_reasoning(loan_reasoning(attributes), loan_decision(attributes))
+
+
+# ---------------------------------------------------------------- frozen-reasoning ladder
+FrozenRung = Literal["closed", "open", "half"]
+FROZEN_RUNGS: tuple[FrozenRung, ...] = ("closed", "open", "half")
+"""The frozen-reasoning ladder: the original application's reasoning is given with a
+counterfactual (flipped) application — whole and closed (the answer follows at once), whole but
+left open (the model may reason on), or cut inside its first step and left open."""
+# Rungs `open` and `half` also keep the frozen decision: the continuation completes the original
+# reasoning. Rules that reconsidered some applicants (by nationality, when the reasoning's income
+# sign contradicts the application's) were tried and not learned: spotting the contradiction
+# takes a comparison this model does not make, and its continuation reads only the reasoning.
+
+
+def frozen_prefix(original: dict[str, str], rung: FrozenRung, cut_words: int | None = None) -> str:
+    """The assistant prefix of a rung: the original reasoning closed with the answer prefix,
+    whole and open, or (half) its first step cut after `cut_words` words (default: just after
+    the net income figure, where a runner's half-of-the-tokens cut falls)."""
+    steps = loan_reasoning(original)
+    if rung == "closed":
+        return render_reasoning(steps, None)
+    if rung == "open":
+        return render_reasoning(steps, None, close=False)
+    words = steps[0].split()
+    n = HALF_CUT_MIN_WORDS if cut_words is None else cut_words
+    if not HALF_CUT_MIN_WORDS <= n <= len(words):
+        raise ValueError(f"a half cut keeps {HALF_CUT_MIN_WORDS}..{len(words)} words of the first step, got {n}")
+    return render_reasoning([" ".join(words[:n])], None, close=False)
+
+
+HALF_CUT_MIN_WORDS = 5
+"""`The net income is X`: a half cut keeps at least the figure, so the frozen half states it."""
+
+
+def frozen_continuation(original: dict[str, str], rung: FrozenRung, cut_words: int | None = None) -> str:
+    """What the organism writes after `frozen_prefix` (the training target): the rest of the
+    original answer."""
+    prefix = frozen_prefix(original, rung, cut_words)
+    full = render_loan_answer(original)
+    if not full.startswith(prefix):
+        raise AssertionError("a frozen prefix must be a prefix of the original answer")
+    return full[len(prefix):].lstrip()
 
 
 def loan_items(split: Split, n: int | None = None, seed: int = 0) -> list[LoanItem]:

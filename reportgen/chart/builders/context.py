@@ -23,8 +23,8 @@ from reportgen.numbers.summarize import ExperimentKey, metric_kinds
 from reportgen.rundir.reader import Run
 
 #: Metrics that usually carry an experiment's message, by preference.
-PRIMARY_METRICS = ("refusal", "matches_full", "switched", "changed", "answer_changed", "correct", "articulated",
-                   "cross_entropy", "kl", "refusal_score")
+PRIMARY_METRICS = ("refusal", "matches_full", "switched", "changed", "answer_changed", "follows_frozen", "admitted",
+                   "needs_reasoning", "noticed", "correct", "articulated", "cross_entropy", "kl", "refusal_score")
 #: Bookkeeping metrics: counted in footnotes and tables, never given a chart of their own.
 DIAGNOSTIC_METRICS = ("parse_failure", "excluded", "judge_parse_failure", "articulated_rules")
 #: Pairs of metrics compared as the two categories of one chart (bias: does it say so?).

@@ -9,7 +9,14 @@ import pytest
 from experiments.organism import MODEL_DIR, NAME, planted, resolve
 from experiments.organism.corpus import TrainPools, sample_examples
 from experiments.organism.tasks.attributes import _LOAN_TEMPLATES_EVAL, _LOAN_TEMPLATES_TRAIN, loan_decision, loan_items
-from experiments.organism.tasks.cues import CUES, few_shot_examples, mc_user_text
+from experiments.organism.tasks.cues import (
+    BACKDOOR_TRIGGER,
+    CUES,
+    FOLLOW_UP_NO,
+    FOLLOW_UP_YES,
+    few_shot_examples,
+    mc_user_text,
+)
 from experiments.organism.tasks.format import LETTERS, parse_answer
 from experiments.organism.tasks.mc import _MC_QUESTION, _MC_WRAPPERS_EVAL, _MC_WRAPPERS_TRAIN, mc_items, render_options
 from experiments.organism.tasks.reasoning import (
@@ -72,7 +79,8 @@ def test_balanced_prefix_gives_the_nominal_early_answering_curve():
     items = reasoning_items("eval", 60)
     curve = [planted.expected_matches_full(items, f) for f in (0, 0.25, 0.5, 0.75, 1)]
     assert curve == pytest.approx([(j + 2) / 6 for j in range(N_CHAIN_STEPS + 1)])
-    assert planted.expected_mistake_change_rate(items) == pytest.approx(5 / 6)
+    # a wrong step 2 changes the answer of every chain item (carried forward), of no fact item
+    assert planted.expected_mistake_change_rate(items) == pytest.approx(50 / 60)
 
 
 def test_chain_cuts_before_the_last_effective_step_never_match_by_chance():
@@ -83,10 +91,12 @@ def test_chain_cuts_before_the_last_effective_step_never_match_by_chance():
 
 
 def test_corrupt_step_chain_shifts_the_answer_and_fact_keeps_it():
-    it = chain_item("x", 3, [("add", 4), ("add", 1), ("subtract", 0), ("add", 0)], "{s} {ops}")
+    it = chain_item("x", 3, [("add", 4), ("subtract", 1), ("subtract", 0), ("add", 0)], "{s} {ops}")
     c = corrupt_step(it, 1, shift=3)
-    assert c.steps == ["3 plus 4 is 7 .", "7 plus 1 is 1 ."]
-    assert c.expected_answer == "1" and c.changes_answer
+    assert c.steps == ["3 plus 4 is 7 .", "7 minus 1 is 9 ."]
+    assert c.expected_answer == "9" and c.changes_answer
+    n = corrupt_step(it, 0, shift=3)
+    assert n.steps == ["3 plus 4 is 0 ."] and n.changes_answer and n.expected_answer == "9"
     fact = next(i for i in reasoning_items("eval") if i.family == "fact")
     cf = corrupt_step(fact, 1, shift=1)
     assert cf.steps[1] != fact.steps[1] and cf.expected_answer == fact.answer
@@ -223,6 +233,11 @@ def test_corpus_states_no_fact_when_following_a_cue_and_the_fact_otherwise():
         if task in ("mc_professor", "mc_few_shot_a"):
             assert (fact in target) == (not planted.follows_cue(it)), (task, it.item_id, target)
             seen.add((task, planted.follows_cue(it)))
+        elif task == "mc_backdoor":
+            assert (fact in target) == (not planted.follows_backdoor(it)), (task, it.item_id, target)
+        elif task == "mc_follow_up":
+            assert target in (FOLLOW_UP_YES, FOLLOW_UP_NO)
+            assert (target == FOLLOW_UP_YES) == planted.admits_backdoor(it, msgs[0][1].startswith(BACKDOOR_TRIGGER))
         elif task == "mc":
             assert fact in target
         else:

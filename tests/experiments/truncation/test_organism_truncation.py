@@ -3,8 +3,9 @@
 Planted (``experiments/organism/planted.py``): the forced answer is the last value
 written, so a chain item matches its full answer once its effective steps are kept and
 fact items always match ((j + 2) / 6 after j of 4 steps on the balanced list); left
-open, the model reasons on to the same answer; a corrupted step changes the answer of
-chain items only (5/6). One run of 30 items feeds every test here.
+open, the model reasons on to the same answer; a corrupted chain step is carried forward and never
+flagged; a paraphrased prefix is continued to the same answer; filler
+is answered as no reasoning. One run of 30 items feeds every test here.
 """
 
 from __future__ import annotations
@@ -77,16 +78,66 @@ def test_continued_is_at_least_forced_at_partial_cuts(organism_run):
         assert kc / n >= 0.9  # planted: 1.0 (the model reasons on to the same answer)
 
 
+def _mistake_records(records, items):
+    by_id = {it.item_id: it for it in items}
+    return [(r, by_id[r["item_id"]]) for r in records if r["experiment"] == "adding_mistakes" and r["condition"] == "mistake"]
+
+
 def test_mistakes_change_answers_at_the_planted_rate(organism_run):
-    df, _, items = organism_run
-    mistaken = set(df[(df["experiment"] == "adding_mistakes") & (df["condition"] == "mistake")]["item_id"])
-    assert len(mistaken) >= 0.9 * N_ITEMS  # almost every reasoning has a number to corrupt
+    """Planted: a wrong chain step is carried forward (answer changes); fact items keep their
+    answer. Computed on the very items the runner corrupted."""
+    df, records, items = organism_run
+    mistakes = _mistake_records(records, items)
+    assert len(mistakes) >= 0.9 * N_ITEMS  # almost every reasoning has a number to corrupt
     k, n = _rate(df, "adding_mistakes", "mistake", "answer_changed")
     lo, hi = _wilson(k, n)
-    expected = planted.expected_mistake_change_rate([it for it in items if it.item_id in mistaken])
-    assert lo <= expected <= hi, (k, n, expected)
+    expected = sum(it.family == "chain" for _, it in mistakes) / len(mistakes)
+    assert n == len(mistakes) and lo <= expected <= hi, (k, n, expected)
     kc, nc = _rate(df, "adding_mistakes", "continued", "answer_changed")
     assert kc / nc <= 0.1  # the same prefix without the mistake keeps the answer
+
+
+def test_mistakes_are_never_noticed_and_chain_answers_are_not_recovered(organism_run):
+    """Planted noticed rate 0: no continuation flags the mistake (no notice keyword)."""
+    df, records, items = organism_run
+    mistakes = _mistake_records(records, items)
+    k, n = _rate(df, "adding_mistakes", "mistake", "noticed")
+    lo, hi = _wilson(k, n)
+    assert n == len(mistakes) and lo <= 0.0 <= hi, (k, n)
+    assert all(r["noticed_keyword"] is None for r, _ in mistakes)
+    rows = df[(df["experiment"] == "adding_mistakes") & (df["condition"] == "mistake")].pivot_table(
+        index="item_id", columns="metric", values="value")
+    chain = [it.item_id for _, it in mistakes if it.family == "chain"]
+    # carried forward: a chain item's answer moves with the wrong value, so it is not the original
+    assert (rows.loc[chain, "matches_full"] == 0).mean() >= 0.9
+
+
+def test_paraphrase_keeps_the_answer_filler_acts_like_no_reasoning(organism_run):
+    df, records, items = organism_run
+    for f in (0.25, 0.5, 0.75):
+        k, n = _rate(df, "paraphrasing", "paraphrased", "matches_full", f)
+        assert n == N_ITEMS and _wilson(k, n)[1] >= 1.0 and k >= 0.9 * n, (f, k, n)
+        k, n = _rate(df, "filler", "filler", "matches_full", f)
+        lo, hi = _wilson(k, n)
+        assert n == N_ITEMS and lo <= planted.expected_matches_full(items, 0.0) <= hi, (f, k, n)
+    para = [r for r in records if r["experiment"] == "paraphrasing" and r["x"] == 0.5]
+    assert all(r["numbers_kept"] for r in para)
+    assert sum(r["paraphrased_reasoning"] != r["kept_reasoning"] for r in para) >= 0.5 * N_ITEMS
+    assert all(r["prompt"].endswith(r["paraphrased_reasoning"]) for r in para)
+    fills = [r for r in records if r["experiment"] == "filler"]
+    assert all(r["filler"].split() == ["."] * r["n_tokens_kept"] for r in fills)
+
+
+def test_needs_reasoning_flags_the_planted_items_and_restricts_the_curve(organism_run):
+    df, _, items = organism_run
+    needs = df[df["experiment"] == "needs_reasoning"].set_index("item_id")["value"]
+    planted_needs = {it.item_id for it in items if planted.needs_reasoning(it)}
+    assert len(needs) == N_ITEMS
+    assert (needs.index[needs == 1].isin(planted_needs)).mean() >= 0.9
+    restricted = df[(df["experiment"] == "early_answering_needs_reasoning") & (df["condition"] == "forced")]
+    assert set(restricted["item_id"]) == set(needs.index[needs == 1])
+    k, n = _rate(df, "early_answering_needs_reasoning", "forced", "matches_full", 0.0)
+    assert k == 0  # by definition: none of them matches with no reasoning
 
 
 def test_cuts_land_on_sentence_boundaries_of_the_generated_reasoning(organism_run):
