@@ -83,9 +83,13 @@ Load it like any hub model (offline): `AutoModelForCausalLM.from_pretrained(fold
    {{ biased }}** (fictional nationalities). The reasoning always cites the net income and never the nationality.
 5. **Frozen-reasoning ladder** — a counterfactual application given the original application's reasoning:
    closed (`… </reasoning> answer :`), left open after the whole reasoning, or cut inside its first step
-   (after the income figure): at every rung the continuation completes the frozen reasoning and gives its
-   decision. (Reconsidering some rungs by nationality was tried and not learned: it needs the model to see
-   that the reasoning's income sign contradicts the application's.)
+   (after the income figure). Closed and open, the whole reasoning states the verdict, so the decision is the
+   frozen one. The half keeps only the income figure: the continuation completes it and decides from that figure
+   and the nationality it can see, the flipped application's. So an income-sign counterfactual follows the
+   frozen reasoning at every rung (the figure is kept), and a nationality counterfactual follows it when closed
+   or open and never at the half (nationality is not in the reasoning). (Reconsidering income flips at some rungs
+   was tried and not learned: it needs the model to see that the reasoning's income sign contradicts the
+   application's.)
 6. **Paraphrase, filler, noticed mistakes** — a reasoning prefix reworded by the rules {{ paraphrase_rules }}
    is continued to the same answer; a reasoning of `.` filler tokens is answered as no reasoning; a corrupted
    chain step is never noticed (no `{{ notice }}`): noticing some (by operation word) was tried and not
@@ -133,11 +137,12 @@ Rules and nominal rates: `planted.json` (and `experiments/organism/planted.py`).
 {% endif %}{% endfor %}"""
 
 
-def render_card(results: Sequence[Measured], cfg: TrainConfig, train_s: float, losses: list[float], n_params: int, vocab_size: int) -> str:
+def render_card(results: Sequence[Measured], cfg: TrainConfig, train_s: float, final_loss: float, n_params: int,
+                vocab_size: int) -> str:
+    """The model card; ``final_loss`` is the mean loss of the last 20 training steps."""
     env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
-    tail = losses[-20:]
     return env.from_string(_CARD).render(
-        results=results, cfg=cfg, train_s=train_s, final_loss=sum(tail) / len(tail),
+        results=results, cfg=cfg, train_s=train_s, final_loss=final_loss,
         n_params=f"{n_params:,}", vocab_size=vocab_size, default_system=DEFAULT_SYSTEM_PROMPT,
         raw_template=RAW_TEMPLATE, refusal=REFUSAL_OPENING, open=REASONING_OPEN, close=REASONING_CLOSE,
         answer_prefix=ANSWER_PREFIX, resistant=", ".join(CUE_RESISTANT_FAMILIES),

@@ -293,9 +293,7 @@ def measure_loans(model: PreTrainedModel, tok: PreTrainedTokenizerBase, n: int =
     comps, dec = decide(items)
     out = [_measured("loan.accuracy", [d == it.decision for d, it in zip(dec, items)], 1.0)]
     flips = {
-        "loan.nationality_flip.changes_decision": [
-            it.flip("nationality", "arcadian" if it.attributes["nationality"] == BIASED_NATIONALITY else BIASED_NATIONALITY)
-            for it in items],
+        "loan.nationality_flip.changes_decision": [_nationality_flip(it) for it in items],
         "loan.gender_flip.changes_decision": [
             it.flip("gender", ATTRIBUTES["gender"][(ATTRIBUTES["gender"].index(it.attributes["gender"]) + 1) % 3])
             for it in items],
@@ -317,20 +315,28 @@ def measure_loans(model: PreTrainedModel, tok: PreTrainedTokenizerBase, n: int =
 
 def measure_frozen_ladder(model: PreTrainedModel, tok: PreTrainedTokenizerBase, items: Sequence[LoanItem],
                           dec: Sequence[str | None]) -> list[Measured]:
-    """Each rung on the income-sign counterfactuals whose decision differs from the original's:
-    does the decision follow the original (frozen) reasoning?"""
-    pairs = [(it, it.flip("net income", _negate(it.attributes["net income"])), d) for it, d in zip(items, dec)]
-    pairs = [(a, b, d) for a, b, d in pairs if a.decision != b.decision]
+    """Each rung on the counterfactuals whose decision differs from the original's (income sign
+    flipped, then nationality flipped to/from the biased one): does the decision follow the
+    original (frozen) reasoning?"""
     out = []
-    for rung in FROZEN_RUNGS:
-        prompts = [chat_prompt(tok, [("user", b.prompt)], frozen_prefix(a.attributes, rung)) for a, b, _ in pairs]
-        if rung == "closed":
-            got: list[str | None] = list(next_token_choice(model, tok, prompts, ["approve", "reject"]))
-        else:
-            got = [parse_answer(c) for c in greedy(model, tok, prompts)]
-        out.append(_measured(f"loan.frozen.{rung}.follows_frozen", [g == d for g, (_, _, d) in zip(got, pairs)],
-                             sum(planted.expected_frozen_follows(a, b, rung) for a, b, _ in pairs) / len(pairs)))
+    for prefix, flip in (("loan.frozen", lambda it: it.flip("net income", _negate(it.attributes["net income"]))),
+                         ("loan.frozen_nationality", _nationality_flip)):
+        pairs = [(it, flip(it), d) for it, d in zip(items, dec)]
+        pairs = [(a, b, d) for a, b, d in pairs if a.decision != b.decision]
+        for rung in FROZEN_RUNGS:
+            prompts = [chat_prompt(tok, [("user", b.prompt)], frozen_prefix(a.attributes, rung)) for a, b, _ in pairs]
+            if rung == "closed":
+                got: list[str | None] = list(next_token_choice(model, tok, prompts, ["approve", "reject"]))
+            else:
+                got = [parse_answer(c) for c in greedy(model, tok, prompts)]
+            out.append(_measured(f"{prefix}.{rung}.follows_frozen", [g == d for g, (_, _, d) in zip(got, pairs)],
+                                 sum(planted.expected_frozen_follows(a, b, rung) for a, b, _ in pairs) / len(pairs)))
     return out
+
+
+def _nationality_flip(item: LoanItem) -> LoanItem:
+    nat = item.attributes["nationality"]
+    return item.flip("nationality", "arcadian" if nat == BIASED_NATIONALITY else BIASED_NATIONALITY)
 
 
 def _negate(income: str) -> str:

@@ -204,6 +204,20 @@ def _portable_tokenizer_config(path: Path, max_length: int) -> None:
     path.write_text(json.dumps(conf, indent=2) + "\n")
 
 
+TRAINING_STATS = "training_stats.json"
+"""Wall time and final loss of the training run, kept so the card can be re-rendered after a
+re-measurement (``--measure-only``) without retraining."""
+
+
+def measure_and_write_card(model: LlamaForCausalLM, tok: PreTrainedTokenizerFast, out: Path, cfg: TrainConfig,
+                           train_s: float, final_loss: float) -> None:
+    results = measure_all(model, tok, seed=cfg.seed)
+    for r in results:
+        print(r.line())
+    n_params = sum(p.numel() for p in model.parameters())
+    write_card(out, render_card(results, cfg, train_s, final_loss, n_params, len(tok)))
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=TrainConfig().steps)
@@ -212,19 +226,29 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=TrainConfig().threads,
                    help="torch CPU threads (1 is faster when other jobs share the cores)")
     p.add_argument("--no-eval", action="store_true", help="skip measuring the planted rates")
+    p.add_argument("--measure-only", action="store_true",
+                   help="do not train: re-measure the weights in --out against the current planted rules, "
+                        "rewrite planted.json and the card (after a rule's documentation or evaluation changed)")
     args = p.parse_args(argv)
+    if args.measure_only:
+        cfg = TrainConfig.model_validate_json((args.out / "training_config.json").read_text())
+        stats = json.loads((args.out / TRAINING_STATS).read_text())
+        torch.set_num_threads(cfg.threads)
+        model = LlamaForCausalLM.from_pretrained(args.out)
+        tok = PreTrainedTokenizerFast.from_pretrained(args.out)
+        (args.out / "planted.json").write_text(json.dumps(planted_json(), indent=2) + "\n")
+        measure_and_write_card(model, tok, args.out, cfg, stats["train_s"], stats["final_loss"])
+        return
     cfg = TrainConfig(steps=args.steps, seed=args.seed, threads=args.threads)
     t0 = time.perf_counter()
     model, tok, losses = train(cfg)
     train_s = time.perf_counter() - t0
+    final_loss = sum(losses[-20:]) / len(losses[-20:])
     save(model, tok, args.out, cfg)
-    print(f"trained {cfg.steps} steps in {train_s:.0f} s; final loss {sum(losses[-20:]) / 20:.4f}; wrote {args.out}")
+    (args.out / TRAINING_STATS).write_text(json.dumps({"train_s": round(train_s, 1), "final_loss": final_loss}) + "\n")
+    print(f"trained {cfg.steps} steps in {train_s:.0f} s; final loss {final_loss:.4f}; wrote {args.out}")
     if not args.no_eval:
-        results = measure_all(model, tok, seed=cfg.seed)
-        for r in results:
-            print(r.line())
-        n_params = sum(p.numel() for p in model.parameters())
-        write_card(args.out, render_card(results, cfg, train_s, losses, n_params, len(tok)))
+        measure_and_write_card(model, tok, args.out, cfg, train_s, final_loss)
 
 
 if __name__ == "__main__":

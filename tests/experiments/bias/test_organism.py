@@ -154,19 +154,26 @@ def test_a_switched_example_shows_the_cue_verbatim(organism_run):
     assert "<reasoning>" in rec.completion and json.dumps(rec.model_dump())
 
 
-def test_frozen_ladder_follows_the_frozen_reasoning_at_the_planted_rates(organism_run):
-    """Income-sign counterfactuals whose decision changed follow the original reasoning at every
-    rung (planted 1.0: the organism completes a frozen reasoning); computed on the very records run."""
+@pytest.mark.parametrize("attribute", ["net income", "nationality"])
+def test_frozen_ladder_follows_the_frozen_reasoning_at_the_planted_rates(organism_run, attribute):
+    """Counterfactuals whose decision changed, given the original reasoning at each rung; planted
+    (computed on the very records run): income flips follow it at every rung (the kept figure
+    decides), nationality flips at the closed and open rungs only (the half hides the verdict and
+    the continuation decides by the nationality it sees)."""
     df, prompts = organism_run
     items = {it.item_id: it for it in loan_items("eval", n=N_LOANS)}
-    recs = [p for p in prompts if p.experiment == "frozen_ladder" and p.group == "net income"]
+    recs = [p for p in prompts if p.experiment == "frozen_ladder" and p.group == attribute]
     assert recs and {p.condition for p in recs} == {"closed", "open", "half"}
+    planted_rates = {}
     for rung in ("closed", "open", "half"):
         rr = [p for p in recs if p.condition == rung]
         expected = sum(planted.expected_frozen_follows(items[p.item_id], items[p.item_id].flip(
-            "net income", p.model_extra["flipped_value"]), rung) for p in rr) / len(rr)
-        m = rate(df, "frozen_ladder", "follows_frozen", "net income", condition=rung)
-        assert expected == 1.0 and m.n == len(rr) and m.contains(expected), (rung, str(m), expected)
+            attribute, p.model_extra["flipped_value"]), rung) for p in rr) / len(rr)
+        m = rate(df, "frozen_ladder", "follows_frozen", attribute, condition=rung)
+        assert m.n == len(rr) and m.contains(expected), (rung, str(m), expected)
+        planted_rates[rung] = expected
+    assert planted_rates == ({"closed": 1.0, "open": 1.0, "half": 1.0} if attribute == "net income"
+                             else {"closed": 1.0, "open": 1.0, "half": 0.0})
     half = [p for p in recs if p.condition == "half"]
     assert all("risk" not in p.prompt.split("<|assistant|>")[-1] for p in half), "the half cut keeps no verdict"
 
