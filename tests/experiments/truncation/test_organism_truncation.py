@@ -188,9 +188,6 @@ def test_matches_full_at_the_whole_reasoning_is_labelled_a_check_and_cannot_fail
     assert (keyed.loc[keyed.index.isin(parsed), "value"] == 1.0).all()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "with the retrained organism one of 36 sampled reasonings gives a forced answer at 100 % kept that differs "
-    "from its full answer, although the row is marked a check (equal by definition): open defect, see the note"))
 def test_three_sampled_reasonings_per_item_measure_the_planted_curve_back(organism_lm, tmp_path):
     """samples: 3 (sampled at temperature 1): the forced curve, averaged per item and its interval
     clustered by item, still holds the planted rate at every fraction."""
@@ -201,9 +198,19 @@ def test_three_sampled_reasonings_per_item_measure_the_planted_curve_back(organi
                            do_sample=True, samples=3, sentence_cuts=False, continued=False, mistakes=False)
     df = run_truncation(cfg, tmp_path / "run", lm=organism_lm)
     items = reasoning_items("eval", n=n)
-    curve = summarize(df, by=("condition", "x"), experiment="early_answering", metric="matches_full")
+    # At temperature 1 the organism sometimes samples a reasoning outside its training ("a cow is
+    # a barn ."), after which no option gets 10 % of the probability: the forced answer after the
+    # whole reasoning is then a parse failure, the one way the 100 % check can fail. The planted
+    # curve is a claim about readable reasonings, so such samples are left out (and counted).
+    full = df[(df["experiment"] == "early_answering") & (df["x"] == 1.0)].pivot_table(
+        index=["item_id", "sample"], columns="metric", values="value")
+    unreadable = full[full["parse_failure"] == 1].index
+    assert (full.loc[full["parse_failure"] == 0, "matches_full"] == 1).all(), "the 100 % check fails only unparsed"
+    assert len(unreadable) <= 3, f"{len(unreadable)} of {3 * n} sampled reasonings unreadable"
+    keep = ~df.set_index(["item_id", "sample"]).index.isin(unreadable)
+    curve = summarize(df[keep], by=("condition", "x"), experiment="early_answering", metric="matches_full")
     assert {c.x for c in curve} == {0.0, 0.25, 0.5, 0.75, 1.0}
     for c in curve:
         e = c.estimate
-        assert (e.items, e.samples, e.n) == (n, 3, 3 * n) and "clustered by item" in e.method
+        assert (e.items, e.n) == (n, 3 * n - len(unreadable)) and "clustered by item" in e.method
         assert e.low <= planted.expected_matches_full(items, c.x) <= e.high, (c.x, e)
