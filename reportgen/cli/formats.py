@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from reportgen.cli.run import run_app
+from reportgen.cli.run import MODEL_HELP, run_app
 
 
 class Runner(str, Enum):
@@ -27,7 +27,7 @@ def formats(
     out: Path = typer.Option(..., "--out", "-o", help="Combined run directory; an unfinished run resumes."),
     config: Path | None = typer.Option(None, "--config", help="The runner's YAML config; "
                                        "prompt_format: [chat, completion] (the default when absent)."),
-    model: str | None = typer.Option(None, "--model", help="organism, a local folder or a hub id (overrides the config)."),
+    model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
     """The same experiment under chat-template and raw-completion prompts, rows tagged prompt_format."""

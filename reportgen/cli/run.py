@@ -12,6 +12,8 @@ from reportgen.cli.outputs import check_outputs
 run_app = typer.Typer(help="Run an experiment and write a tidy-results run directory.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
 
+MODEL_HELP = "organism, smollm2, a .gguf file, a local folder or a hub id (overrides the config)."
+
 
 def _run(name: str, out: Path, model: str | None, config: Path | None, overwrite: bool) -> None:
     """Load the runner's config (overrides from the command line), run it, print its headline lines."""
@@ -34,7 +36,7 @@ def _run(name: str, out: Path, model: str | None, config: Path | None, overwrite
 @run_app.command("truncation")
 def truncation(
     out: Path = typer.Option(..., "--out", "-o", help="Run directory; an unfinished run of the same config resumes."),
-    model: str | None = typer.Option(None, "--model", help="organism, a local folder or a hub id (overrides the config)."),
+    model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
     config: Path | None = typer.Option(None, "--config", help="YAML config (keys: experiments/truncation/config.py)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
@@ -45,7 +47,7 @@ def truncation(
 @run_app.command("bias")
 def bias(
     out: Path = typer.Option(..., "--out", "-o", help="Run directory; an unfinished run of the same config resumes."),
-    model: str | None = typer.Option(None, "--model", help="organism, a local folder or a hub id (overrides the config)."),
+    model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
     config: Path | None = typer.Option(None, "--config", help="YAML config (keys: experiments/bias/config.py; "
                                        "cue templates: experiments/bias/cues.yaml)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
@@ -57,7 +59,7 @@ def bias(
 @run_app.command("steering")
 def steering(
     out: Path = typer.Option(..., "--out", "-o", help="Run directory; an unfinished run of the same config resumes."),
-    model: str | None = typer.Option(None, "--model", help="organism, a local folder or a hub id (overrides the config)."),
+    model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
     config: Path | None = typer.Option(None, "--config", help="YAML config (keys: experiments/steering/config.py)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a run already in the directory."),
 ) -> None:
