@@ -31,7 +31,7 @@ from reportgen.deck.geometry import (
     fit_title,
 )
 from reportgen.deck.slides.bullets import bullet_slides
-from reportgen.deck.slides.prompts import comparison_record, prompt_blocks
+from reportgen.deck.slides.prompts import SCORED_NOTE, comparison_record, prompt_blocks
 from reportgen.deck.slides.tables import row_lines
 from reportgen.deck.spec import BulletSlide, Panel, TableSlide
 from reportgen.deck.textnorm import columns_that_fit, flow, wrap_text
@@ -60,7 +60,8 @@ def _short_label(label: str) -> str:
             .replace("chat template applied", "chat template")
             .replace("raw completion prompt, no chat template", "raw, no chat template")
             .replace("; what differs in bold", "; cue in bold")
-            .replace(": empty (scored from next-token probabilities, no generation)", " (scored, not generated)"))
+            .replace(": empty (scored from next-token probabilities, no generation)", " (scored, not generated)")
+            .replace(SCORED_NOTE, "scored, not generated"))
 
 
 def shared_panels(record: PromptRecord, other: PromptRecord | None) -> tuple[int, tuple[Panel, ...]] | None:

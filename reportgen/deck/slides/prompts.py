@@ -42,27 +42,44 @@ class _Block:
 
 
 def prompt_blocks(record: PromptRecord, other: PromptRecord | None = None) -> list[_Block]:
-    """The labelled text blocks of a prompt slide (see :func:`prompt_slides` for ``other``)."""
-    def prompt_block(r: PromptRecord, which: str = "") -> _Block:
+    """The labelled text blocks of a prompt slide (see :func:`prompt_slides` for ``other``).
+
+    A record scored without generating (a forced answer read from next-token probabilities)
+    has no completion to show: its answer goes into its prompt's label instead of an empty
+    box, which on a long prompt would otherwise fill a "(cont.)" slide of its own.
+    """
+    def prompt_block(r: PromptRecord, which: str = "", scored: PromptRecord | None = None) -> _Block:
         fmt = "chat template applied" if r.prompt_format == "chat" else "raw completion prompt, no chat template"
         # Marked line by line: a highlight spanning lines (a few-shot block) stays plain.
         mark = normalize_text(r.highlight) if r.highlight else None
         if mark is not None and ("\n" in mark or mark not in normalize_text(r.prompt)):
             mark = None
         label = f"Prompt sent to the model{which} ({fmt}), verbatim" + ("; what differs in bold" if mark else "")
+        if scored is not None and not scored.completion:
+            label += f"; {SCORED_NOTE}: {_answer(scored)}"
         return _Block("prompt", label, normalize_text(r.prompt), mark)
 
-    def completion_block(r: PromptRecord) -> _Block:
+    def completion_block(r: PromptRecord, keep_empty: bool = False) -> _Block | None:
+        if not r.completion and not keep_empty:
+            return None
         return _Block("completion", _completion_label(r), normalize_text(r.completion))
 
     if other is None or other.condition == record.condition:
-        blocks = [prompt_block(record), completion_block(record)]
+        blocks = [prompt_block(record, scored=record), completion_block(record)]
     elif other.prompt == record.prompt:
-        blocks = [prompt_block(record), completion_block(other), completion_block(record)]
+        blocks = [prompt_block(record), completion_block(other, True), completion_block(record, True)]
     else:
-        blocks = [prompt_block(other, f", {condition_label(other.condition).lower()}"), completion_block(other),
-                  prompt_block(record, f", {condition_label(record.condition).lower()}"), completion_block(record)]
-    return blocks
+        blocks = [prompt_block(other, f", {condition_label(other.condition).lower()}", other), completion_block(other),
+                  prompt_block(record, f", {condition_label(record.condition).lower()}", record),
+                  completion_block(record)]
+    return [b for b in blocks if b is not None]
+
+
+SCORED_NOTE = "nothing generated, answer read from next-token probabilities"
+
+
+def _answer(record: PromptRecord) -> str:
+    return normalize_text(record.parsed_answer) if record.parsed_answer is not None else "none readable"
 
 
 def prompt_slides(

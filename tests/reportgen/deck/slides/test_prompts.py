@@ -56,7 +56,22 @@ def test_a_comparison_with_another_prompt_shows_both_prompts_and_answers():
                         completion="b . </r> answer : 0", parsed_answer="0", prompt_format="chat")
     (slide,) = prompt_slides(cont, "Prompt", "", forced)
     assert [(p.role, p.text) for p in slide.panels] == [
-        ("prompt", forced.prompt), ("completion", ""), ("prompt", cont.prompt), ("completion", cont.completion)]
-    assert "forced answer" in slide.panels[0].label and "continued reasoning" in slide.panels[2].label
-    assert slide.panels[1].label.startswith("Completion (forced answer), parsed answer: 1: empty")
+        ("prompt", forced.prompt), ("prompt", cont.prompt), ("completion", cont.completion)]
+    assert "forced answer" in slide.panels[0].label and "continued reasoning" in slide.panels[1].label
+    # the forced answer was scored, not generated: its answer is in its prompt's label, no empty box
+    assert slide.panels[0].label.endswith("nothing generated, answer read from next-token probabilities: 1")
+    assert "next-token" not in slide.panels[1].label
+
+
+def test_a_scored_answer_after_a_long_prompt_adds_no_slide_holding_an_empty_box():
+    """A forced answer has no completion text; an empty completion box used to spill onto a
+    "(cont.)" slide of its own when the prompt filled the first one."""
+    prompt = "\n".join(f"line {i}: the answer is (B) 80%" for i in range(26))
+    rec = PromptRecord(experiment="e", condition="forced", item_id="7", x=0.75, prompt=prompt, completion="",
+                       parsed_answer="D", prompt_format="chat")
+    slides = prompt_slides(rec, "Prompt", "")
+    assert all(p.role == "prompt" for s in slides for p in s.panels)
+    assert slides[0].panels[0].label.endswith(": D")
+    unreadable = prompt_slides(rec.model_copy(update={"parsed_answer": None}), "Prompt", "")
+    assert unreadable[0].panels[0].label.endswith(": none readable")
 
