@@ -126,26 +126,55 @@ def counterfactuals(
     return out
 
 
+_DECISION_SUFFIX = r"(?:d|s|ed)?"
+
+
 def _decision_pattern(decisions: Sequence[str]) -> re.Pattern[str]:
     alts = "|".join(re.escape(d) for d in sorted(decisions, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])({alts})(?:d|s|ed)?(?![\w-])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w-])({alts}){_DECISION_SUFFIX}(?![\w-])", re.IGNORECASE)
+
+
+def _prefix_pattern(answer_prefix: str) -> str:
+    return r"\s*".join(re.escape(w) for w in answer_prefix.split())
+
+
+def _without_alternatives(text: str, decisions: Sequence[str], answer_prefix: str | None) -> str:
+    """``text`` with every list of the decisions as alternatives blanked ("approve or reject",
+    '"answer : approve" or "answer : reject"', "approved/rejected"): an echoed instruction or a
+    question restated names every option and decides nothing."""
+    word = "(?:" + "|".join(re.escape(d) for d in sorted(decisions, key=len, reverse=True)) + ")" + _DECISION_SUFFIX
+    prefix = f"(?:{_prefix_pattern(answer_prefix)}\\s*)?" if answer_prefix and answer_prefix.strip() else ""
+    quote = "[\"'“”‘’(\\[\\]*]{0,3}"
+    alt = re.compile(rf"(?<![\w-]){prefix}{word}{quote}(?:\s*(?:,|/|\bor\b|\bnor\b)\s*{quote}{prefix}{word}{quote})+"
+                     rf"(?![\w-])", re.IGNORECASE)
+    return alt.sub(" ", text)
+
+
+def _complete_sentences(text: str) -> str:
+    """``text`` up to its last sentence end, when it has one: a generation cut off by the token
+    budget ends mid-sentence ("The answer must be approved" of "... approved or rejected")."""
+    ends = list(re.finditer(r"[.!?](?:[\"')\]]*)(?=\s|$)", text))
+    return text[: ends[-1].end()] if ends else text
 
 
 def parse_decision(text: str, decisions: Sequence[str], answer_prefix: str | None = None) -> str | None:
     """The decision a completion ends on (one of ``decisions``, as written there), or None.
 
-    After the last ``answer_prefix`` the first decision word counts (the answer itself);
-    without the prefix in the text, the last decision word anywhere (reasoning often names
-    both options before it settles).
+    Decisions listed as alternatives ("approve or reject") are ignored first. After the last
+    ``answer_prefix`` the first decision word counts (the answer itself); without the prefix in
+    the text, the last decision word of the complete sentences (reasoning often names both
+    options before it settles; a trailing fragment cut off by the token budget is not a
+    statement).
     """
     pat = _decision_pattern(decisions)
     canon = {d.lower(): d for d in decisions}
+    text = _without_alternatives(text, decisions, answer_prefix)
     if answer_prefix and answer_prefix.strip():
-        parts = re.split(r"\s*".join(re.escape(w) for w in answer_prefix.split()), text, flags=re.IGNORECASE)
+        parts = re.split(_prefix_pattern(answer_prefix), text, flags=re.IGNORECASE)
         if len(parts) > 1:
             m = pat.search(parts[-1])
             return canon[m.group(1).lower()] if m else None
-    found = pat.findall(text)
+    found = pat.findall(_complete_sentences(text))
     return canon[found[-1].lower()] if found else None
 
 
