@@ -100,7 +100,7 @@ def compare_chart(jobs: Sequence[tuple[Run, ExperimentKey]], o: ExperimentSpec, 
         footnote=footnote_text(bars, [], [], "bars", names),
         value_kind="rate" if all(b.estimate.kind == "rate" for b in bars) else "mean",
         y_label=names.metric_axis(metric), bars=bars, highlight=highlight, backup=backup,
-        n_total=sum(b.estimate.n for b in bars), category_field="condition",
+        n_total=sum(b.estimate.n_items for b in bars), category_field="condition",
         categories=tuple(compared), group=o.group, prompt=prompt_choice(ctx, metric, target, []),
         model_label=" vs ".join(compared), grid_label=grid,
     )
@@ -142,7 +142,7 @@ def _compare_lines(ctx: Context, jobs: Sequence[tuple[Run, ExperimentKey]], o: E
         footnote=footnote_text([], series, [], kind, names),
         value_kind="rate" if all(p.estimate.kind == "rate" for s in series for p in s.points) else "mean",
         y_label=names.metric_axis(metric), series=series, highlight=highlight, backup=backup,
-        n_total=sum(p.estimate.n for s in series for p in s.points), x_label=x_label, x_format=x_format,
+        n_total=sum(p.estimate.n_items for s in series for p in s.points), x_label=x_label, x_format=x_format,
         category_field="condition", categories=tuple(compared), group=o.group,
         prompt=prompt_choice(ctx, metric, target, [], x=hx), model_label=" vs ".join(compared), grid_label=grid,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from matplotlib.axes import Axes
+from matplotlib.text import Text
 
 from reportgen.chart.draw_style import SIZES, TEXT, axes_width_in, figure_size_in, text_size, wrap, y_axis
 from reportgen.chart.model import Bar, ChartSpec
@@ -23,7 +24,7 @@ def draw_bars(ax: Axes, spec: ChartSpec) -> None:
     positions, centers = _bar_positions(bars, groups if clustered else [None])
     n_slots = len(bars)
     width = 0.5 if not clustered else 0.8 / max(1, len({b.category for b in bars}))
-    label_size = SIZES["label"] if n_slots <= 4 else max(9, SIZES["label"] - (n_slots - 4) // 2 - 2)
+    label_size = SIZES["label"] if n_slots <= 4 else max(_MIN_LABEL, SIZES["label"] - (n_slots - 4) // 2 - 2)
     # Clustered bars stand side by side at a fraction of a plain bar's width: "100% (16/16)" on
     # one line runs into its neighbour's label.
     two_line = n_slots > 4 or clustered
@@ -47,17 +48,6 @@ def draw_bars(ax: Axes, spec: ChartSpec) -> None:
                     yerr=[[max(0.0, e.value - e.low) for _, e in with_interval],
                           [max(0.0, e.high - e.value) for _, e in with_interval]],
                     fmt="none", ecolor="#333333", elinewidth=1.6, capsize=6 if not clustered else 3, zorder=3)
-    headroom = 0.14 if not two_line else 0.2
-    y_axis(ax, spec, [b.estimate.low for b in bars], [b.estimate.high for b in bars], headroom)
-    ymin, ymax = ax.get_ylim()
-    pad = 0.015 * (ymax - ymin)
-    for b, x in zip(bars, positions):
-        e = b.estimate
-        text = e.label().replace(" (", "\n(") if two_line else e.label()
-        above = e.value >= 0
-        y = (e.high + pad) if above else (e.low - pad)
-        ax.text(x, y, text, ha="center", va="bottom" if above else "top", fontsize=label_size,
-                color=TEXT, zorder=4, gid="value-label", linespacing=1.05)
     if clustered:
         ax.set_xticks(centers, [group_label(str(g)) for g in groups])
         if slanted(spec, figure_size_in(ax)[0]):
@@ -68,8 +58,6 @@ def draw_bars(ax: Axes, spec: ChartSpec) -> None:
         if spec.highlight is not None:  # a comparison's callout, right of the clusters
             hi += _callout_gutter(ax, spec.highlight.text, hi - lo, width)
         ax.set_xlim(lo, hi)
-        if spec.highlight is not None:
-            _bar_callout(ax, spec, positions, width, "right")
         if len(groups) > 6:
             for t in ax.get_xticklabels():
                 t.set_fontsize(max(9, SIZES["tick"] - len(groups) // 3))
@@ -92,8 +80,65 @@ def draw_bars(ax: Axes, spec: ChartSpec) -> None:
             else:
                 lo -= gutter
         ax.set_xlim(lo, hi)
-        if spec.highlight is not None:
-            _bar_callout(ax, spec, positions, width, side)
+    # The labels are fitted once the x-axis is final (their room is the bars' spacing in
+    # pixels), and the y-axis then leaves room for as many lines as they need.
+    labels = _value_labels(ax, bars, positions, label_size, two_line)
+    lines = max((t.get_text().count("\n") + 1 for t in labels), default=1)
+    y_axis(ax, spec, [b.estimate.low for b in bars], [b.estimate.high for b in bars], 0.2 if lines > 1 else 0.14)
+    ymin, ymax = ax.get_ylim()
+    pad = 0.015 * (ymax - ymin)
+    for t, b, x in zip(labels, bars, positions):
+        e = b.estimate
+        above = e.value >= 0
+        t.set_position((x, (e.high + pad) if above else (e.low - pad)))
+        t.set_verticalalignment("bottom" if above else "top")
+    if spec.highlight is not None:
+        _bar_callout(ax, spec, positions, width, "right" if clustered else _callout_side(spec))
+
+
+#: The smallest value label (points): smaller is not read from the back of a room.
+_MIN_LABEL = 9
+#: Pixels kept free between two neighbouring value labels.
+_LABEL_GAP = 4.0
+
+
+def _label_variants(label_size: int, two_line: bool) -> list[tuple[str, int]]:
+    """Layouts to try, most informative first: the count beside the value, under it, under it
+    smaller, then the value alone (the backup numbers table gives the counts)."""
+    out = [] if two_line else [("one", label_size)]
+    out += [("two", s) for s in range(label_size, _MIN_LABEL - 1, -1)]
+    out += [("value", s) for s in range(label_size, _MIN_LABEL - 1, -1)]
+    return out
+
+
+def _label_text(b: Bar, layout: str) -> str:
+    e = b.estimate
+    if layout == "value":
+        return e.short()
+    return e.label().replace(" (", "\n(", 1) if layout == "two" else e.label()
+
+
+def _value_labels(ax: Axes, bars: Sequence[Bar], positions: Sequence[float], label_size: int,
+                  two_line: bool) -> list[Text]:
+    """One value label per bar, in the first layout whose labels all fit beside each other.
+
+    Widths are measured with the figure's renderer, not estimated from character counts:
+    "100% (42/42)" is far wider than "3% (1/30)", and on a narrow backup chart or one with
+    many bars either may be wider than the spacing of the bars.
+    """
+    texts = [ax.text(x, 0.0, "", ha="center", va="bottom", fontsize=label_size, color=TEXT, zorder=4,
+                     gid="value-label", linespacing=1.05) for x in positions]
+    order = sorted(range(len(bars)), key=lambda i: positions[i])
+    centres = [float(ax.transData.transform((positions[i], 0.0))[0]) for i in order]
+    for layout, size in _label_variants(label_size, two_line):
+        for t, b in zip(texts, bars):
+            t.set_text(_label_text(b, layout))
+            t.set_fontsize(size)
+        widths = [texts[i].get_window_extent().width for i in order]
+        if all((widths[j] + widths[j + 1]) / 2 + _LABEL_GAP <= centres[j + 1] - centres[j]
+               for j in range(len(order) - 1)):
+            break
+    return texts
 
 
 def _tick_labels(spec: ChartSpec) -> list[str]:

@@ -307,18 +307,18 @@ def footnote_text(bars: Sequence[Bar], series: Sequence[Series], refs: Sequence[
     if not ests and not refs:
         return ""
     unit = "point" if kind != "bars" else "bar"
-    ns = [e.n for e in ests]
+    ns = [e.n_items for e in ests]
     if not ns:
         n_text = ""
     elif len(set(ns)) == 1:
         n_text = f"n = {ns[0]} per {unit}"
     elif kind == "bars" and len(bars) <= 4:
-        n_text = "n = " + ", ".join(f"{b.estimate.n} ({b.label.splitlines()[0].lower()}"
+        n_text = "n = " + ", ".join(f"{b.estimate.n_items} ({b.label.splitlines()[0].lower()}"
                                     + (f", {names.group_label(b.group)}" if b.group else "") + ")" for b in bars)
     else:
         n_text = f"n = {min(ns)}–{max(ns)} per {unit}"
     for r in refs:
-        n_text += ("; " if n_text else "") + f"{r.label.lower()} n = {r.estimate.n}"
+        n_text += ("; " if n_text else "") + f"{r.label.lower()} n = {r.estimate.n_items}"
     every = ests + [r.estimate for r in refs]
     described = stats.describe_intervals(e.method for e in every)
     notes = [stats.sampling_note(every)]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from reportgen.chart.spec import ChartSpec, experiment_label, select_prompt
+from reportgen.chart.words import format_x
 from reportgen.deck.geometry import (
     BODY_TOP,
     CAPTION_TOP,
@@ -137,19 +138,48 @@ def highlighted(chart: ChartSpec) -> stats.Estimate | None:
     return None
 
 
-def chart_number(chart: ChartSpec) -> stats.Estimate | None:
-    """The estimate a chart's message rests on: the highlighted bar or point, or, when that is a
-    sanity check (it cannot fail by construction, e.g. the forced answer after the whole
-    reasoning), the nearest one of the same category that is not; None when there is none."""
+@dataclass(frozen=True)
+class Quoted:
+    """The number a summary bullet quotes for a chart, and where it sits when that is not the
+    highlighted bar or point ('' when it is)."""
+
+    estimate: stats.Estimate
+    where: str = ""
+
+
+def quoted_number(chart: ChartSpec) -> Quoted | None:
+    """The number a chart's message rests on: the highlighted bar or point or, when that is a
+    sanity check (it cannot fail by construction, e.g. the continued answer after the whole
+    reasoning under greedy decoding), a real measurement on the same chart; None when there is none.
+
+    A real measurement of another condition comes first: the check's own condition is the one
+    set up so it cannot fail (its neighbouring points too, mostly), while the other curve (the
+    forced answer) is the finding. Conditions without any check point come before those with
+    one, and within a condition the point nearest the highlighted x (at 100 % kept: the last
+    point that could fail).
+    """
     e = highlighted(chart)
-    if e is None or e.check is None:
-        return e
     h = chart.highlight
-    assert h is not None
-    same = [b.estimate for b in chart.bars if b.category == h.category]
-    same += [p.estimate for s in chart.series if s.category == h.category
-             for p in sorted(s.points, key=lambda p: abs(p.x - (h.x if h.x is not None else p.x)))]
-    return next((x for x in same if x.check is None), None)
+    if e is None or e.check is None or h is None:
+        return Quoted(e) if e is not None else None
+    checked = {b.category for b in chart.bars if b.estimate.check}
+    checked |= {s.category for s in chart.series if any(p.estimate.check for p in s.points)}
+    candidates: list[tuple[tuple[bool, bool, float], str, stats.Estimate]] = []
+    for b in chart.bars:
+        candidates.append(((b.category == h.category, b.category in checked, 0.0), b.label, b.estimate))
+    for s in chart.series:
+        for p in s.points:
+            far = abs(p.x - h.x) if h.x is not None else 0.0
+            candidates.append(((s.category == h.category, s.category in checked, far),
+                               f"{s.label} at {format_x(p.x, chart.x_format)}", p.estimate))
+    real = sorted((c for c in candidates if c[2].check is None), key=lambda c: c[0])
+    return Quoted(real[0][2], real[0][1]) if real else None
+
+
+def chart_number(chart: ChartSpec) -> stats.Estimate | None:
+    """The estimate of :func:`quoted_number`, never a sanity check."""
+    q = quoted_number(chart)
+    return q.estimate if q is not None else None
 
 
 def number_with_interval(e: stats.Estimate) -> str:
@@ -168,18 +198,28 @@ class SummaryItem:
 
 
 def summary_items(charts: Sequence[ChartSpec]) -> list[SummaryItem]:
-    """3–5 takeaways from the main charts, clear effects first, in deck order."""
+    """3–5 takeaways from the main charts, clear effects first, in deck order.
+
+    A chart whose every number is a sanity check is a bullet only when no chart has a real
+    measurement: it would take a real finding's place to say 'not a finding'.
+    """
     main = [c for c in charts if not c.backup and highlighted(c) is not None]
-    clear = [c for c in main if not any(u in c.title.lower() for u in _UNCLEAR)]
+    numbers = {c.chart_id: quoted_number(c) for c in main}
+    real = [c for c in main if numbers[c.chart_id] is not None]
+    pool = real or main
+    clear = [c for c in pool if not any(u in c.title.lower() for u in _UNCLEAR)]
     chosen = clear[:SUMMARY_MAX]
     if len(chosen) < SUMMARY_MIN:
-        chosen += [c for c in main if c not in chosen][: SUMMARY_MIN - len(chosen)]
+        chosen += [c for c in pool if c not in chosen][: SUMMARY_MIN - len(chosen)]
     order = {c.chart_id: i for i, c in enumerate(charts)}
     chosen.sort(key=lambda c: order[c.chart_id])
     out = []
     for c in chosen:
-        e = chart_number(c)
-        number = number_with_interval(e) if e is not None else f"sanity check ({stats.SANITY_CHECK}), not a finding"
+        q = numbers[c.chart_id]
+        if q is None:
+            number = f"sanity check ({stats.SANITY_CHECK}), not a finding"
+        else:
+            number = (f"{q.where}: " if q.where else "") + number_with_interval(q.estimate)
         out.append(SummaryItem(f"{c.title} — {number}", c.chart_id))
     return out
 

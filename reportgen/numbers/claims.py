@@ -268,7 +268,7 @@ def measure_claim(claim: Claim, runs: Sequence[Run], where: str = "") -> Measure
     unit: Unit = "percent" if a.kind == "rate" else "number"
     other = claim.measure.other()
     if other is None:
-        return Measured(a.value, a.low, a.high, unit, False, str(a.n), _with_sampling(a.method, a), (run_a,))
+        return Measured(a.value, a.low, a.high, unit, False, str(a.n_items), _with_sampling(a.method, a), (run_a,))
     rows_b, run_b = _select(runs, other, f"{where}, measure.minus")
     _not_a_check(rows_b, f"{where}, measure.minus")
     b = _estimate(rows_b)
@@ -290,7 +290,7 @@ def measure_claim(claim: Claim, runs: Sequence[Run], where: str = "") -> Measure
     else:
         low, high, method = _mean_difference(rows_a, rows_b, alpha)
     runs_used = tuple(dict.fromkeys((run_a, run_b)))
-    return Measured(a.value - b.value, float(low), float(high), unit, True, f"{a.n} vs {b.n}",
+    return Measured(a.value - b.value, float(low), float(high), unit, True, f"{a.n_items} vs {b.n_items}",
                     _with_sampling(method, a, b), runs_used)
 
 

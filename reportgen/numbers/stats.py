@@ -75,9 +75,17 @@ class Estimate:
     def clustered(self) -> bool:
         return self.items is not None
 
+    @property
+    def n_items(self) -> int:
+        """The independent observations: the items when rows repeat them, else the rows."""
+        return self.items if self.items is not None else self.n
+
     def label(self) -> str:
-        """Bar label: ``58% (58/100)`` for rates, ``0.48 (n=40)`` for means (rows; the
-        footnote says how many items they repeat when clustered)."""
+        """Bar label: ``58% (58/100)`` for rates, ``0.48 (n=40)`` for means; ``20% (n=40 items)``
+        when the rows repeat items (k samples each): 24/120 would claim 120 independent
+        observations. The footnote says how many samples per item."""
+        if self.clustered:
+            return f"{self.short()} (n={self.n_items} items)"
         if self.kind == "rate":
             return f"{format_percent(self.value, self.k, self.n)} ({self.k}/{self.n})"
         return f"{format_number(self.value)} (n={self.n})"

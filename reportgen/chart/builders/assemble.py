@@ -59,7 +59,7 @@ def assemble(ctx: Context, suffix: str, metric: str, kind: ChartKind, title: str
         references=list(references),
         highlight=highlight,
         backup=backup,
-        n_total=sum(e.n for e in ests),
+        n_total=sum(e.n_items for e in ests),
         x_label=x_label,
         x_format=x_format,
         x_names=dict(x_names or {}),

@@ -41,11 +41,12 @@ def number_tables(run: Run, chart: ChartSpec, label_run: bool = False) -> list[T
         if has_x:
             row.append("—" if c.x is None else format_number(c.x) if not float(c.x).is_integer() else str(int(c.x)))
         if e.kind == "rate":
-            row += [f"{format_percent(e.value, e.k, e.n)} ({e.k}/{e.n})",
-                    f"{e.low * 100:.1f}–{e.high * 100:.1f}%", str(e.n)]
+            # Rows repeating items (k samples each) show no k/n: n is the items, not the rows.
+            value = format_percent(e.value, e.k, e.n) + ("" if e.clustered else f" ({e.k}/{e.n})")
+            row += [value, f"{e.low * 100:.1f}–{e.high * 100:.1f}%", str(e.n_items)]
         else:
             interval = f"{format_number(e.low)} to {format_number(e.high)}" if e.has_interval else "—"
-            row += [format_number(e.value), interval, str(e.n)]
+            row += [format_number(e.value), interval, str(e.n_items)]
         rows.append(tuple(row))
     methods = describe_intervals(sorted({c.estimate.method for c in cells}))
     widths = {"Metric": 2.2, "Condition": 2.2, "Group": 1.8, "x": 0.8, "Value": 1.6, "95% interval": 1.6, "n": 0.8}

@@ -87,25 +87,13 @@ def test_attribute_rows(tiny_run):
     assert set(fr["condition"]) == {"flipped", "frozen_reasoning"}
 
 
-def test_interrupted_run_resumes_without_duplicates(tiny_random_lm, tiny_run, tmp_path, monkeypatch):
+def test_interrupted_run_resumes_without_duplicates(tiny_random_lm, tiny_run, tmp_path, interrupt):
     _, full = tiny_run
     out = tmp_path / "run"
-    real = BiasSession.generate
-    calls = {"n": 0}
-
-    def flaky(self, prompts, keys, desc):
-        calls["n"] += 1
-        if calls["n"] == 4:  # second cue chunk: the first chunk is already written
-            raise KeyboardInterrupt
-        return real(self, prompts, keys, desc)
-
-    monkeypatch.setattr(BiasSession, "generate", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        run_bias(tiny_config(), out, lm=tiny_random_lm)
+    # the 4th generation is the second cue chunk: the first chunk is already written
+    interrupt(BiasSession, "generate", 4, run_bias, tiny_config(), out, lm=tiny_random_lm)
     journal = (out / ".journal.jsonl").read_text().splitlines()
     assert len(journal) == 1
-    monkeypatch.setattr(BiasSession, "generate", real)
-    calls["n"] = 0
     df = run_bias(tiny_config(), out, lm=tiny_random_lm)
     key = ["experiment", "condition", "group", "item_id", "metric"]
     a = df.sort_values(key)[key + ["value"]].reset_index(drop=True)
@@ -133,25 +121,14 @@ def _completions(run_dir) -> dict:
     return {(r.experiment, r.condition, r.group, r.item_id): r.completion for r in load_run(run_dir).prompts}
 
 
-def test_sampled_run_resumed_after_interruption_samples_the_same_text(tiny_random_lm, tmp_path, monkeypatch):
+def test_sampled_run_resumed_after_interruption_samples_the_same_text(tiny_random_lm, tmp_path, interrupt):
     """With do_sample, seeds follow items, not batches: a run interrupted mid-way and resumed
     (its remaining items now fall into other batches) writes the completions and values of
     an uninterrupted run (issue 13 item 12)."""
     cfg = tiny_config(do_sample=True, temperature=1.5)
     full = run_bias(cfg, tmp_path / "full", lm=tiny_random_lm)
-    real = BiasSession.generate
-    calls = {"n": 0}
-
-    def flaky(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:  # second cue chunk: the first is written, the rest is redone on resume
-            raise KeyboardInterrupt
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(BiasSession, "generate", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
-    monkeypatch.setattr(BiasSession, "generate", real)
+    # the 4th generation is the second cue chunk: the first is written, the rest redone on resume
+    interrupt(BiasSession, "generate", 4, run_bias, cfg, tmp_path / "resumed", lm=tiny_random_lm)
     resumed = run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
     a, b = _completions(tmp_path / "full"), _completions(tmp_path / "resumed")
     assert a.keys() == b.keys() and len(set(a.values())) > 1
@@ -165,7 +142,7 @@ def _sampled_completions(run_dir) -> dict:
     return {(r.group, r.item_id, r.model_extra.get("sample")): r.completion for r in load_run(run_dir).prompts}
 
 
-def test_k_samples_per_cue_resume_to_the_uninterrupted_run(tiny_random_lm, tmp_path, monkeypatch):
+def test_k_samples_per_cue_resume_to_the_uninterrupted_run(tiny_random_lm, tmp_path, interrupt):
     """cue.samples: 3 asks every (item, cue) three times, each sample seeded by item and sample
     index: a run stopped after its first chunk and resumed writes what an uninterrupted one does."""
     cfg = tiny_config(do_sample=True, temperature=1.5, attribute={"enabled": False},
@@ -178,19 +155,8 @@ def test_k_samples_per_cue_resume_to_the_uninterrupted_run(tiny_random_lm, tmp_p
     for (group, item, _), text in texts.items():
         by_item.setdefault((group, item), set()).add(text)
     assert any(len(v) > 1 for v in by_item.values())  # samples differ: not one draw copied k times
-    real = BiasSession.generate
-    calls = {"n": 0}
-
-    def flaky(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 13:  # in the second chunk (9 calls a chunk: 3 samples x (uncued + 2 cues))
-            raise KeyboardInterrupt
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(BiasSession, "generate", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
-    monkeypatch.setattr(BiasSession, "generate", real)
+    # the 13th generation is in the second chunk (9 a chunk: 3 samples x (uncued + 2 cues))
+    interrupt(BiasSession, "generate", 13, run_bias, cfg, tmp_path / "resumed", lm=tiny_random_lm)
     resumed = run_bias(cfg, tmp_path / "resumed", lm=tiny_random_lm)
     assert _sampled_completions(tmp_path / "resumed") == texts
     key = ["group", "item_id", "sample", "metric"]

@@ -138,23 +138,11 @@ def test_hooks_removed_when_a_run_fails_mid_intervention(organism_lm, tmp_path, 
     assert torch.equal(forward(organism_lm, text), base)
 
 
-def test_resume_after_interruption(organism_lm, tmp_path, monkeypatch):
+def test_resume_after_interruption(organism_lm, tmp_path, interrupt):
     cfg = SteeringConfig(**SMALL)
     reference = run_steering(cfg, tmp_path / "reference", lm=organism_lm)
 
-    real_append = RunWriter.append
-    calls = {"n": 0}
-
-    def interrupted_append(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real_append(self, *args, **kwargs)
-
-    monkeypatch.setattr(RunWriter, "append", interrupted_append)
-    with pytest.raises(KeyboardInterrupt):
-        run_steering(cfg, tmp_path / "run", lm=organism_lm)
-    monkeypatch.setattr(RunWriter, "append", real_append)
+    interrupt(RunWriter, "append", 4, run_steering, cfg, tmp_path / "run", lm=organism_lm)
     assert not (tmp_path / "run" / "results.parquet").exists()
     partial = RunWriter(tmp_path / "run", task="steering", model_id="organism", config=cfg)
     assert len(partial.done) > 0 and not partial.finished
@@ -238,7 +226,7 @@ def test_a_pinned_candidate_that_fails_a_filter_is_not_marked_passing(organism_l
     assert info["direction"]["layer"] == 2 and info["direction"]["passes"] is False
 
 
-def test_sampled_completions_and_several_random_directions_resume_to_the_same_run(organism_lm, tmp_path, monkeypatch):
+def test_sampled_completions_and_several_random_directions_resume_to_the_same_run(organism_lm, tmp_path, interrupt):
     """samples: 2 completes every prompt twice (sampled, seeded by prompt and sample) and
     random_directions: 3 draws three control directions, each a sample of the control: the
     control's spread is in run.json, and a resumed run equals an uninterrupted one."""
@@ -256,19 +244,7 @@ def test_sampled_completions_and_several_random_directions_resume_to_the_same_ru
     assert spread["directions"] == 3 and len(spread["harmful/refusal_score"]["by_direction"]) == 3
     assert len(spread["cost/kl"]["by_direction"]) == 3
 
-    real_append = RunWriter.append
-    calls = {"n": 0}
-
-    def interrupted_append(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise KeyboardInterrupt
-        return real_append(self, *args, **kwargs)
-
-    monkeypatch.setattr(RunWriter, "append", interrupted_append)
-    with pytest.raises(KeyboardInterrupt):
-        run_steering(cfg, tmp_path / "run", lm=organism_lm)
-    monkeypatch.setattr(RunWriter, "append", real_append)
+    interrupt(RunWriter, "append", 5, run_steering, cfg, tmp_path / "run", lm=organism_lm)
     resumed = run_steering(cfg, tmp_path / "run", lm=organism_lm)
     key = ["experiment", "condition", "item_id", "sample", "metric", "x", "group"]
     a = resumed.drop(columns="run_id").sort_values(key).reset_index(drop=True)

@@ -128,30 +128,19 @@ def test_rerunning_a_finished_run_returns_it_and_a_new_config_is_refused(organis
         run_truncation(small_config(fractions=[0, 1]), out, lm=random_organism_lm)
 
 
-def test_interrupted_run_resumes_without_regenerating_or_duplicating(random_organism_lm, tmp_path, monkeypatch):
+def test_interrupted_run_resumes_without_regenerating_or_duplicating(random_organism_lm, tmp_path, monkeypatch,
+                                                                      interrupt):
     cfg = small_config(sentence_cuts=False)
     clean = run_truncation(cfg, tmp_path / "clean", lm=random_organism_lm)
 
-    calls = {"continued": 0}
-    original = AnswerReader.continued
-
-    def flaky(self, *args, **kwargs):
-        calls["continued"] += 1
-        # Call 1 generates the reasoning, call 2 the first batch of continuations; the
-        # third is interrupted, after the forced stage and one continued batch were written.
-        if calls["continued"] == 3:
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(AnswerReader, "continued", flaky)
+    # Call 1 generates the reasoning, call 2 the first batch of continuations; the third is
+    # interrupted, after the forced stage and one continued batch were written.
     out = tmp_path / "resumed"
-    with pytest.raises(KeyboardInterrupt):
-        run_truncation(cfg, out, lm=random_organism_lm)
+    interrupt(AnswerReader, "continued", 3, run_truncation, cfg, out, lm=random_organism_lm)
     assert not (out / "results.parquet").exists()
     cached = (out / "reasoning.jsonl").read_text().splitlines()
     assert len(cached) == 6
 
-    monkeypatch.setattr(AnswerReader, "continued", original)
     regenerated = []
     monkeypatch.setattr(runner_mod, "_append_cache", lambda path, recs: regenerated.extend(recs))
     resumed = run_truncation(cfg, out, lm=random_organism_lm)
@@ -162,27 +151,16 @@ def test_interrupted_run_resumes_without_regenerating_or_duplicating(random_orga
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
 
-def test_sampled_reasoning_resumed_after_interruption_is_the_same(random_organism_lm, tmp_path, monkeypatch):
+def test_sampled_reasoning_resumed_after_interruption_is_the_same(random_organism_lm, tmp_path, interrupt):
     """With do_sample, the reasoning stage seeds each item, not each chunk: a run stopped after
     its first chunk of reasoning and resumed (the rest now a chunk of its own) samples the
     reasoning and values of an uninterrupted run (issue 13 item 12)."""
     cfg = small_config(do_sample=True, temperature=1.5, batch_size=1, sentence_cuts=False, mistakes=False)
     clean = run_truncation(cfg, tmp_path / "clean", lm=random_organism_lm)
-    original = AnswerReader.continued
-    calls = {"n": 0}
-
-    def flaky(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:  # the second reasoning chunk (4 items per chunk at batch_size 1)
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(AnswerReader, "continued", flaky)
     out = tmp_path / "resumed"
-    with pytest.raises(KeyboardInterrupt):
-        run_truncation(cfg, out, lm=random_organism_lm)
+    # the 2nd call is the second reasoning chunk (4 items per chunk at batch_size 1)
+    interrupt(AnswerReader, "continued", 2, run_truncation, cfg, out, lm=random_organism_lm)
     assert len((out / "reasoning.jsonl").read_text().splitlines()) == 4
-    monkeypatch.setattr(AnswerReader, "continued", original)
     resumed = run_truncation(cfg, out, lm=random_organism_lm)
     texts = lambda d: {r["item_id"]: r["completion"] for r in map(json.loads, (d / "reasoning.jsonl").read_text().splitlines())}  # noqa: E731
     a, b = texts(tmp_path / "clean"), texts(out)
@@ -233,27 +211,16 @@ def test_cached_reasoning_round_trips(tmp_path):
     assert runner_mod._read_cache(tmp_path / "c.jsonl") == {("i", 0): rec}
 
 
-def test_k_sampled_reasonings_resume_to_the_uninterrupted_run(random_organism_lm, tmp_path, monkeypatch):
+def test_k_sampled_reasonings_resume_to_the_uninterrupted_run(random_organism_lm, tmp_path, interrupt):
     """samples: 3 samples three reasonings per item, each seeded by item and sample index and
     cut, continued and corrupted on its own: a run stopped in the reasoning stage and resumed
     writes the table of an uninterrupted one, every row tagged with its sample."""
     cfg = small_config(do_sample=True, temperature=1.5, top_p=0.9, samples=3, limit=4, batch_size=2,
                        sentence_cuts=False, fractions=[0.0, 0.5, 1.0])
     clean = run_truncation(cfg, tmp_path / "clean", lm=random_organism_lm)
-    original = AnswerReader.continued
-    calls = {"n": 0}
-
-    def flaky(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:  # the second reasoning chunk (8 of the 12 item-samples per chunk)
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(AnswerReader, "continued", flaky)
     out = tmp_path / "resumed"
-    with pytest.raises(KeyboardInterrupt):
-        run_truncation(cfg, out, lm=random_organism_lm)
-    monkeypatch.setattr(AnswerReader, "continued", original)
+    # the 2nd call is the second reasoning chunk (8 of the 12 item-samples per chunk)
+    interrupt(AnswerReader, "continued", 2, run_truncation, cfg, out, lm=random_organism_lm)
     resumed = run_truncation(cfg, out, lm=random_organism_lm)
     texts = lambda d: {(r["item_id"], r["sample"]): r["completion"]  # noqa: E731
                        for r in map(json.loads, (d / "reasoning.jsonl").read_text().splitlines())}

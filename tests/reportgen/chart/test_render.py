@@ -186,3 +186,30 @@ def test_example_charts_have_no_overlapping_text_and_nothing_outside_the_figure(
                 continue
             for patch in bars_of(ax):
                 assert not callout.get_window_extent(renderer).overlaps(patch.get_window_extent(renderer)), spec.chart_id
+
+
+def _label_boxes(fig):
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = sorted(texts(ax, "value-label"), key=lambda t: t.get_position()[0])
+    return labels, [t.get_window_extent() for t in labels]
+
+
+@pytest.mark.parametrize(("n", "size_in"), [(4, (6.9, 5.1)), (12, (6.9, 5.1)), (16, (13.0, 5.6)), (16, (6.9, 5.1))])
+def test_value_labels_of_neighbouring_bars_never_overlap(n, size_in):
+    """Bars with "100% (42/42)"-wide labels, at slide width and beside a prompt (a backup chart
+    of many conditions; four bars narrowed): each label fits beside its neighbours (the count
+    moves under the value, shrinks, or is left to the backup table), and still gives its value."""
+    parts = [rate_rows("probe", f"condition_{i}", 42 - i % 3, 42, metric="correct", task="other") for i in range(n)]
+    chart = max((c for c in charts_for(*parts) if c.kind == "bars"), key=lambda c: len(c.bars))
+    assert len(chart.bars) == n
+    labels, boxes = _label_boxes(draw_chart(chart, size_in=size_in))
+    assert [t.get_text().split()[0] for t in labels] == [b.estimate.short() for b in chart.bars]
+    for (a, ta), (b, tb) in zip(zip(boxes, labels), zip(boxes[1:], labels[1:])):
+        assert not a.overlaps(b), (size_in, ta.get_text(), tb.get_text())
+
+
+def test_value_labels_keep_their_count_when_there_is_room(bar_charts):
+    labels, boxes = _label_boxes(draw_chart(bar_charts[0], size_in=(6.9, 5.1)))
+    assert [t.get_text().replace("\n", " ") for t in labels] == ["58% (58/100)", "3% (3/100)"]
+    assert not boxes[0].overlaps(boxes[1])

@@ -84,9 +84,43 @@ def test_the_summary_never_quotes_a_check_as_the_slide_number(truncation):
     main = next(c for c in charts if not c.backup and c.kind == "curve")
     on_check = dataclasses.replace(main, highlight=dataclasses.replace(main.highlight, category="forced", x=1.0))
     e = chart_number(on_check)
-    assert e is not None and e.check is None and e.value == pytest.approx(0.6)  # the nearest real point
+    # continued (sampled here) has no check point: its 100 % point is a real measurement
+    assert e is not None and e.check is None and e.value == pytest.approx(29 / 30)
     (item,) = summary_items([on_check])
-    assert "100%" not in item.text.split(" — ")[1] and "60%" in item.text
+    assert item.text.split(" — ")[1].startswith("Continued") and "(29/30" in item.text and "(30/30" not in item.text
+
+
+GREEDY = "greedy continuation after the whole reasoning repeats the full generation"
+
+
+def greedy_curve():
+    """Both curves end on a check (greedy decoding), the highlight on the continued one's."""
+    continued = [dict(r, check=GREEDY if r["x"] == 1.0 else None)
+                 for r in curve_rows("continued", {0.0: 0.9, 0.5: 0.95, 1.0: 1.0})]
+    run = run_of(curve_rows("forced", {0.0: 0.3, 0.5: 0.6, 1.0: 1.0}, check_at_full=True), continued)
+    main = next(c for c in build_chart_specs([run]) if not c.backup and c.kind == "curve")
+    return dataclasses.replace(main, highlight=dataclasses.replace(main.highlight, category="continued", x=1.0))
+
+
+def test_a_check_highlight_quotes_the_other_condition_not_its_own_neighbour():
+    chart = greedy_curve()
+    e = chart_number(chart)
+    # the forced curve's last point that could fail, not continued at 50 % (95 %, beside its check)
+    assert e is not None and e.check is None and e.value == pytest.approx(0.6)
+    (item,) = summary_items([chart])
+    number = item.text.split(" — ")[1]
+    assert number.startswith("Forced") and "at 50%: 60% (18/30" in number
+
+
+def test_a_chart_with_only_checks_gives_way_to_charts_with_a_finding():
+    run = run_of(bar_rows("control", 1.0, check="cannot fail"), bar_rows("probe", 0.4))
+    chart = next(c for c in build_chart_specs([run]) if not c.backup)
+    only = dataclasses.replace(chart, chart_id="only-checks", bars=[b for b in chart.bars if b.category == "control"],
+                               highlight=dataclasses.replace(chart.highlight, category="control"))
+    real = greedy_curve()
+    items = summary_items([only, real])
+    assert [i.chart_id for i in items] == [real.chart_id]
+    assert not any("sanity check" in i.text for i in items)
 
 
 def test_a_chart_whose_only_highlight_is_a_check_says_so_in_the_summary():

@@ -110,4 +110,5 @@ def test_a_difference_over_sampled_cells_compares_per_item_means(make_run):
     assert sampled.method.endswith("4 samples per item, interval clustered by item")
     single = Claim(id="a", label="ablated", measure={"experiment": "harmful", "metric": "refusal", "condition": "ablation"})
     assert "4 samples per item, interval clustered by item" in measure_claim(single, [run]).method
+    assert sampled.n == once.n == "20 vs 20" and measure_claim(single, [run]).n == "20"  # items, not 80 rows
     assert sampled.high - sampled.low > 0.5 * (once.high - once.low)  # not the sqrt(4)-narrower naive one

@@ -75,3 +75,33 @@ def test_the_footnote_says_k_samples_per_item_and_clustered():
     assert "3 samples per item, interval clustered by item" in text
     assert "Wilson interval (clustered by item)" in text
     assert stats.sampling_note([stats.rate(3, 10)]) is None
+
+
+def forty_by_three():
+    """40 items × 3 samples, 24 of the 120 rows a success, items differing (the example of the fix)."""
+    return sampled([[float((3 * i + s) % 5 == 0) for s in range(3)] for i in range(40)])
+
+
+def test_labels_count_items_not_samples():
+    """A bar label, the footnote's n, a backup table's n and a claim's n name the 40 items,
+    never "24/120": the 120 rows are not 120 independent observations."""
+    from pathlib import Path
+
+    from reportgen.chart.model import Bar
+    from reportgen.chart.render import draw_chart
+    from reportgen.chart.spec import build_chart_specs
+    from reportgen.deck.slides.tables import number_tables
+    from reportgen.rundir.reader import Run
+
+    est = only(forty_by_three())
+    assert (est.k, est.n, est.items) == (24, 120, 40)
+    assert est.label() == "20% (n=40 items)" and "/120" not in est.label()
+    text = footnote_text([Bar(category="cued", label="Cued", estimate=est, color="#000000")], [], [], "bars")
+    assert text.startswith("n = 40 per bar.") and "3 samples per item" in text
+    run = Run(path=Path("r"), results=forty_by_three())
+    chart = next(c for c in build_chart_specs([run]) if c.kind == "bars")
+    ax = draw_chart(chart).axes[0]
+    labels = [t.get_text() for t in ax.texts if t.get_gid() == "value-label"]
+    assert labels and not any("120" in t for t in labels) and "n=40 items" in " ".join(labels).replace("\n", " ")
+    rows = [r for t in number_tables(run, chart) for r in t.rows]
+    assert rows and all(r[-1] == "40" and "/120" not in " ".join(r) for r in rows)
