@@ -66,7 +66,7 @@ from experiments.truncation.prompts import (
     question_prompt,
     split_reasoning,
 )
-from experiments.truncation.scoring import MATCHES_FULL, aoc_row, outcome_rows
+from experiments.truncation.scoring import ANSWER_CHANGED, MATCHES_FULL, aoc_row, outcome_rows
 from experiments.truncation.segment import Cut, fraction_cuts, sentence_cuts, sentence_spans, token_offsets
 from reportgen.rundir.writer import RunWriter, unit_key
 
@@ -86,18 +86,26 @@ REASONING_CACHE = "reasoning.jsonl"
 #: reporter shows such a row as a sanity check and never as evidence.
 _CHECKS = {
     "forced": "the forced answer after the whole reasoning is the full answer by definition",
-    "continued": "greedy continuation after the whole reasoning repeats the full generation",
+    "continued": "a greedy continuation of the model's own greedy reasoning regenerates it",
 }
 
 
 def label_checks(rows: list[dict[str, Any]], do_sample: bool) -> list[dict[str, Any]]:
-    """Mark ``matches_full`` at 100 % kept as a check (continued only when decoding is greedy,
-    since a sampled continuation can differ)."""
+    """Mark the rows that cannot fail as checks (``matches_full``; ``answer_changed`` too for continuations).
+
+    Forced at 100 % kept asks the very question whose answer is the reference. A greedy
+    continuation from any cut of the model's own greedy reasoning is that reasoning again
+    (up to a retokenised cut), at every cut, so with greedy decoding the ``continued`` curve
+    and the mistake experiment's clean baseline are checks; sampled, they can differ.
+    """
     for row in rows:
-        why = _CHECKS.get(row["condition"])
-        if (row["metric"] == MATCHES_FULL and row.get("x") == 1.0 and why is not None
-                and row["experiment"] in (EARLY, EARLY_SENTENCES) and not (do_sample and row["condition"] == "continued")):
-            row["check"] = why
+        cond, exp, metric = row["condition"], row["experiment"], row["metric"]
+        forced_full = (metric == MATCHES_FULL and cond == "forced" and row.get("x") == 1.0
+                       and exp in (EARLY, EARLY_SENTENCES))
+        greedy_continued = (metric in (MATCHES_FULL, ANSWER_CHANGED) and cond == "continued" and not do_sample
+                            and exp in (EARLY, MISTAKES))
+        if forced_full or greedy_continued:
+            row["check"] = _CHECKS[cond]
     return rows
 
 @dataclass

@@ -47,6 +47,11 @@ def bar_sentence(bars: Sequence[Bar], metric: str, target: str | None, baseline:
                 only.estimate.short())
     ref = next((b for b in bars if b.category != target), bars[0])
     eff = next((b for b in bars if b.category == target), bars[-1])
+    if bool(ref.estimate.check) != bool(eff.estimate.check):
+        # A check bar (a control that cannot fail) is no end of a comparison: state the other.
+        real = eff if ref.estimate.check else ref
+        return (f"{sentence_case(noun)} is {real.estimate.short()} under {real.label.lower()}{where}",
+                real.estimate.short())
     a, b = ref.estimate, eff.estimate
     verb, mag = delta_words(a, b)
     if not verb:
@@ -143,6 +148,9 @@ def curve_sentence(series: Sequence[Series], metric: str, x_label: str, x_format
     xl = x_label.lower()
     if not series:
         return f"No {noun} data to plot", "", None, None
+    # A series that is a sanity check at every point (a greedy continuation of the model's own
+    # reasoning) is drawn for reference but is no side of a comparison.
+    series = [s for s in series if not all(p.estimate.check for p in s.points)] or list(series)
     if len(series) == 1:
         s = series[0]
         # A sanity-check point (it cannot fail by construction) is no end of a takeaway.
@@ -244,6 +252,7 @@ def breakdown_sentence(bars: Sequence[Bar], metric: str, baseline: str | None, n
     noun = names.metric_noun(metric)
     if not bars:
         return f"No {noun} data"
+    bars = [b for b in bars if not b.estimate.check] or list(bars)
     lo = min(bars, key=lambda b: b.estimate.value)
     hi = max(bars, key=lambda b: b.estimate.value)
     where_lo = lo.label.lower() + (f", {names.group_label(lo.group)}" if lo.group else "")
@@ -266,6 +275,8 @@ def x_breakdown_sentence(bars: Sequence[Bar], conds: Sequence[str], xs: Sequence
 
     The range ends at the last level where neither condition is a sanity check (the forced
     answer after the whole reasoning matches by construction: quoting its 100% says nothing)."""
+    # A condition that is a check at every level (greedy continuation) is left out of the sentence.
+    conds = [c for c in conds if not all(b.estimate.check for b in bars if b.category == c)] or list(conds)
     checked = {b.group for b in bars if b.category in conds[:2] and b.estimate.check}
     levels = [x for x in xs if format_x(x, fmt) not in checked] or list(xs)
     lo_x, hi_x = format_x(levels[0], fmt), format_x(levels[-1], fmt)

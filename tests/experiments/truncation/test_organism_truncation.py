@@ -177,15 +177,23 @@ def test_aoc_per_length_bucket_matches_the_planted_curve(organism_run):
     assert continued["value"].mean() <= 0.1  # left open, the reasoning reaches the same answer
 
 
-def test_matches_full_at_the_whole_reasoning_is_labelled_a_check_and_cannot_fail(organism_run):
+def test_rows_that_cannot_fail_are_labelled_checks_and_do_not_fail(organism_run):
+    """Checks: the forced answer at 100 % kept, and (greedy decoding) every continuation of the
+    model's own reasoning — the continued curve at each cut and the mistake experiment's control."""
     df, _, _ = organism_run
     checks = df[df["check"].notna()]
-    expected = df[(df["metric"] == "matches_full") & (df["x"] == 1.0) & df["condition"].isin(["forced", "continued"])]
+    forced_full = (df["condition"] == "forced") & (df["x"] == 1.0) & (df["metric"] == "matches_full")
+    continued = (df["condition"] == "continued") & df["metric"].isin(["matches_full", "answer_changed"])
+    expected = df[forced_full | continued]
     assert len(checks) > 0 and checks.index.equals(expected.index)
-    # It fails only where the answer could not be parsed at all.
-    parsed = df[(df["metric"] == "parse_failure") & (df["value"] == 0)].set_index(["experiment", "condition", "item_id", "x"]).index
-    keyed = checks.set_index(["experiment", "condition", "item_id", "x"])
-    assert (keyed.loc[keyed.index.isin(parsed), "value"] == 1.0).all()
+    assert {"early_answering", "adding_mistakes", "early_answering_needs_reasoning"} <= set(checks["experiment"])
+    assert set(checks.loc[checks["condition"] == "continued", "x"].dropna()) == {0.0, 0.25, 0.5, 0.75, 1.0}
+    # They fail only where the answer could not be parsed at all.
+    key = ["experiment", "condition", "item_id", "x"]
+    parsed = df[(df["metric"] == "parse_failure") & (df["value"] == 0)].set_index(key).index
+    keyed = checks.set_index(key)
+    ok = keyed[keyed.index.isin(parsed)]
+    assert len(ok) and (ok["value"] == (ok["metric"] == "matches_full").astype(float)).all()
 
 
 def test_three_sampled_reasonings_per_item_measure_the_planted_curve_back(organism_lm, tmp_path):

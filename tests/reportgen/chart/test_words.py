@@ -71,3 +71,36 @@ def test_x_breakdown_sentence_says_a_flat_series_stays():
     title = x_breakdown_sentence(bars, ["forced", "continued"], [0.0, 1.0], "percent", "reasoning kept")
     assert title == ("Forced answer goes from 30% to 100% and continued reasoning stays at 100% "
                      "between 0% and 100% reasoning kept")
+
+
+def checked(k, n):
+    """A sanity-check estimate (its rows cannot fail)."""
+    import dataclasses
+
+    return dataclasses.replace(stats.rate(k, n), check="regenerates the model's own reasoning")
+
+
+def test_a_check_is_no_side_of_a_takeaway():
+    """A control that cannot fail (greedy continuation) is drawn but never compared with."""
+    from reportgen.chart.words import breakdown_sentence, x_breakdown_sentence
+
+    control = Bar("continued", "Continued reasoning", checked(60, 60), "#000")
+    mistake = bar("mistake", "Added mistake", 10, 60)
+    title, callout = bar_sentence([control, mistake], "matches_full", "mistake", "continued", None)
+    assert title == "Agreement with the full answer is 17% under added mistake" and callout == "17%"
+    assert breakdown_sentence([control, mistake, bar("other", "Other", 30, 60)], "matches_full", None) == (
+        "Agreement with the full answer ranges from 17% (added mistake) to 50% (other)")
+
+    forced = series("forced", "Forced answer", [(0.0, 20, 60), (0.5, 40, 60), (0.75, 50, 60)])
+    cont = Series("continued", "Continued reasoning",
+                  tuple(Point(x, checked(60, 60)) for x in (0.0, 0.5, 0.75)), "#000")
+    title, _, x, target = curve_sentence([forced, cont], "matches_full", "Reasoning kept", "percent")
+    assert title == "Agreement with the full answer rises from 33% at 0% to 83% at 75% reasoning kept"
+    assert (x, target) == (0.75, "forced")
+
+    bars = [Bar("forced", "Forced answer", stats.rate(20, 60), "#000", "0%"),
+            Bar("forced", "Forced answer", stats.rate(50, 60), "#000", "75%"),
+            Bar("continued", "Continued reasoning", checked(60, 60), "#000", "0%"),
+            Bar("continued", "Continued reasoning", checked(60, 60), "#000", "75%")]
+    assert x_breakdown_sentence(bars, ["forced", "continued"], [0.0, 0.75], "percent", "reasoning kept") == (
+        "Forced answer goes from 33% to 83% between 0% and 75% reasoning kept")
