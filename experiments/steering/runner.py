@@ -438,5 +438,5 @@ def random_spread(table: pd.DataFrame, samples: int) -> dict[str, Any]:
 def _cost_label(condition: str, cross_entropy: float | None) -> str:
     """How the prompt slide names the text whose cross-entropy the cost measures."""
     label = ("The model's own answer (baseline)" if condition == "baseline"
-             else f"The model's baseline answer, scored under {condition.replace('_', ' ')}")
-    return label + (f": cross-entropy {cross_entropy:.3f} nats/token" if cross_entropy is not None else "")
+             else f"Baseline answer under {condition.replace('_', ' ')}")
+    return label + (f", cross-entropy {cross_entropy:.3f} nats/token" if cross_entropy is not None else "")

@@ -6,6 +6,8 @@ its text, so the arrow never crosses another bar.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 
 from matplotlib.axes import Axes
@@ -80,6 +82,9 @@ def draw_bars(ax: Axes, spec: ChartSpec) -> None:
             else:
                 lo -= gutter
         ax.set_xlim(lo, hi)
+        if not slanted(spec, figure_size_in(ax)[0]):
+            _fit_tick_labels(ax, positions, [wrap(b.label, 10 if narrow else 16) for b in bars],
+                             12 if narrow else SIZES["tick"])
     # The labels are fitted once the x-axis is final (their room is the bars' spacing in
     # pixels), and the y-axis then leaves room for as many lines as they need.
     labels = _value_labels(ax, bars, positions, label_size, two_line)
@@ -139,6 +144,36 @@ def _value_labels(ax: Axes, bars: Sequence[Bar], positions: Sequence[float], lab
                for j in range(len(order) - 1)):
             break
     return texts
+
+
+def _fit_tick_labels(ax: Axes, positions: Sequence[float], labels: Sequence[str], size: int) -> None:
+    """Condition names under the bars at the largest size (down to the smallest readable one)
+    at which neighbours do not touch, measured with the renderer once the x-axis is final (a
+    callout's gutter narrows the bars' spacing); as a last resort a long hyphenated word is
+    broken after its hyphen ("Random-direction" over "ablation" ran into "Ablation")."""
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    centres = [float(ax.transData.transform((positions[i], 0.0))[0]) for i in order]
+    probe = ax.text(0.0, 0.0, "", transform=None, linespacing=1.0)
+
+    def fits(texts: Sequence[str], pt: int) -> bool:
+        widths = []
+        for i in order:
+            probe.set_text(texts[i])
+            probe.set_fontsize(pt)
+            widths.append(probe.get_window_extent().width)
+        return all((widths[j] + widths[j + 1]) / 2 + _LABEL_GAP <= centres[j + 1] - centres[j]
+                   for j in range(len(order) - 1))
+
+    broken = [re.sub(r"(?<=\w)-(?=\w{4,})", "-\n", label) for label in labels]
+    chosen = (broken, _MIN_LABEL)
+    for texts in (list(labels), broken):
+        size_that_fits = next((pt for pt in range(size, _MIN_LABEL - 1, -1) if fits(texts, pt)), None)
+        if size_that_fits is not None:
+            chosen = (texts, size_that_fits)
+            break
+    probe.remove()
+    ax.set_xticks(list(positions), chosen[0])
+    ax.tick_params(axis="x", labelsize=chosen[1])
 
 
 def _tick_labels(spec: ChartSpec) -> list[str]:

@@ -241,7 +241,10 @@ def _draw_prompt(slide: PptxSlide, s: ds.PromptSlide, images: Mapping[str, Path]
 def _panels(slide: PptxSlide, panels: tuple[ds.Panel, ...], font_pt: float) -> None:
     """Labelled boxes of verbatim monospace text (a prompt slide, or beside a chart)."""
     for panel in panels:
-        _text(slide, panel.left, panel.top, panel.width, geo.PANEL_LABEL_H, [panel.label], 12, bold=True,
+        # A label longer than the panel is wide would wrap onto its box: a smaller size instead.
+        label_pt, label = geo.fit_text(panel.label, geo.PANEL_LABEL_H, (12, 11, 10), panel.width, max_lines=1,
+                                       min_size=9)
+        _text(slide, panel.left, panel.top, panel.width, geo.PANEL_LABEL_H, [label], label_pt, bold=True,
               color=MUTED, anchor=MSO_ANCHOR.MIDDLE)
         fill, line = (PROMPT_FILL, PROMPT_LINE) if panel.role == "prompt" else (COMPLETION_FILL, COMPLETION_LINE)
         box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(panel.left), _emu(panel.top + geo.PANEL_LABEL_H),

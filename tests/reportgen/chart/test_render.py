@@ -213,3 +213,23 @@ def test_value_labels_keep_their_count_when_there_is_room(bar_charts):
     labels, boxes = _label_boxes(draw_chart(bar_charts[0], size_in=(6.9, 5.1)))
     assert [t.get_text().replace("\n", " ") for t in labels] == ["58% (58/100)", "3% (3/100)"]
     assert not boxes[0].overlaps(boxes[1])
+
+
+def test_condition_names_under_narrowed_bars_do_not_run_into_each_other():
+    """Beside a prompt, the callout's gutter narrows the bars' spacing: "Random-direction
+    ablation" (one 16-letter word) ran into "Ablation" on the weekly deck's steering slide."""
+    chart = next(c for c in charts_for(rate_rows("harmful", "random_ablation", 32, 32),
+                                       rate_rows("harmful", "ablation", 2, 32)) if c.kind == "bars" and not c.backup)
+    import dataclasses
+
+    chart = dataclasses.replace(chart, highlight=dataclasses.replace(
+        chart.highlight, text="refusal drops — that's what we want"))  # the weekly deck's callout
+    fig = draw_chart(chart, size_in=(6.9, 5.1))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    ticks = sorted((t for t in ax.get_xticklabels() if t.get_text()), key=lambda t: t.get_position()[0])
+    assert [t.get_text().replace("-\n", "-").replace("\n", " ") for t in ticks] == [
+        "Random-direction ablation", "Ablation"]
+    boxes = [t.get_window_extent() for t in ticks]
+    assert not boxes[0].overlaps(boxes[1]), [t.get_text() for t in ticks]
+    assert min(t.get_fontsize() for t in ticks) >= 9
