@@ -484,8 +484,11 @@ class TruncationRun:
             group = self.bucket(r)
             if unit_key(exp, cond, item_id, None, group, int(sample)) in self.writer.done:
                 continue
-            rows.append({**aoc_row(experiment=exp, condition=cond, item_id=item_id, xs=g["x"].tolist(),
-                                   matches=g["value"].tolist(), group=group), **self._sample_field(int(sample))})
+            row = {**aoc_row(experiment=exp, condition=cond, item_id=item_id, xs=g["x"].tolist(),
+                             matches=g["value"].tolist(), group=group), **self._sample_field(int(sample))}
+            if "check" in g.columns and g["check"].notna().all():  # the area over a curve of checks
+                row["check"] = str(g["check"].iloc[0])
+            rows.append(row)
         if rows:
             self.writer.append(rows)
 

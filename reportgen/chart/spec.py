@@ -223,7 +223,13 @@ def name_duplicate_titles(charts: Sequence[ChartSpec]) -> list[ChartSpec]:
         who = ", ".join(x for x in (model, c.grid_label) if x) if model else sentence_case(c.grid_label)
         named = counts[c.title] > 1 and who and not c.title.startswith(who)
         out.append(replace(c, title=f"{who}: {c.title}") if named else c)
-    return out
+    # Two experiments can also measure the same thing alike (AOC by fraction and by sentence cuts):
+    # each such title then names its experiment.
+    experiments_of: dict[str, set[str]] = {}
+    for c in out:
+        experiments_of.setdefault(c.title, set()).add(c.experiment)
+    return [replace(c, title=f"{experiment_label(c.experiment)}: {c.title}") if len(experiments_of[c.title]) > 1 else c
+            for c in out]
 
 
 def chart_signature(c: ChartSpec) -> tuple[object, ...]:

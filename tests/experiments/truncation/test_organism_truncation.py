@@ -183,7 +183,7 @@ def test_rows_that_cannot_fail_are_labelled_checks_and_do_not_fail(organism_run)
     df, _, _ = organism_run
     checks = df[df["check"].notna()]
     forced_full = (df["condition"] == "forced") & (df["x"] == 1.0) & (df["metric"] == "matches_full")
-    continued = (df["condition"] == "continued") & df["metric"].isin(["matches_full", "answer_changed"])
+    continued = (df["condition"] == "continued") & df["metric"].isin(["matches_full", "answer_changed", "aoc"])
     expected = df[forced_full | continued]
     assert len(checks) > 0 and checks.index.equals(expected.index)
     assert {"early_answering", "adding_mistakes", "early_answering_needs_reasoning"} <= set(checks["experiment"])
@@ -194,6 +194,9 @@ def test_rows_that_cannot_fail_are_labelled_checks_and_do_not_fail(organism_run)
     keyed = checks.set_index(key)
     ok = keyed[keyed.index.isin(parsed)]
     assert len(ok) and (ok["value"] == (ok["metric"] == "matches_full").astype(float)).all()
+    # the area over a continued curve of checks is a check too (its 0 says nothing)
+    aoc = checks[checks["metric"] == "aoc"]
+    assert len(aoc) and set(aoc["condition"]) == {"continued"}
 
 
 def test_three_sampled_reasonings_per_item_measure_the_planted_curve_back(organism_lm, tmp_path):

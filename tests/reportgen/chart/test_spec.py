@@ -320,3 +320,19 @@ def test_spec_entries_can_target_one_run_by_id_or_directory_name():
     spec = spec.model_copy(update={"unlisted": "main"})
     titles = [c.title for c in build_chart_specs([a, b], spec) if not c.backup]
     assert titles == ["Ablation drops refusal from 98% to 3%", "Only run b"]
+
+
+def test_two_experiments_whose_charts_read_alike_name_their_experiment():
+    """AOC by fraction cuts and by sentence cuts can come out identical: two slides with one
+    title read as a repeat, so each names its experiment; other titles are left alone."""
+    import dataclasses
+
+    from reportgen.chart.spec import name_duplicate_titles
+
+    base = main_of(build_chart_specs([steering_run()]), "harmful")
+    same = [dataclasses.replace(base, experiment=e, title="AOC ranges from 0 to 0.4")
+            for e in ("early_answering", "early_answering_sentences")]
+    other = dataclasses.replace(base, experiment="filler", title="Filler tokens stays at 33%")
+    titles = [c.title for c in name_duplicate_titles([*same, other])]
+    assert titles == ["Early answering: AOC ranges from 0 to 0.4",
+                      "Early answering sentences: AOC ranges from 0 to 0.4", "Filler tokens stays at 33%"]
