@@ -287,14 +287,21 @@ def x_breakdown_sentence(bars: Sequence[Bar], conds: Sequence[str], xs: Sequence
             first, last = own[lo_x], own[hi_x]
             name = first.label if not parts else first.label.lower()
             a, b = first.estimate.short(), last.estimate.short()
+            plural = _plural(first.label)
             if a == b:
-                parts.append(f"{name} stays at {a}")
+                parts.append(f"{name} {'stay' if plural else 'stays'} at {a}")
             else:
-                verb = " goes" if not parts else ""
+                verb = (" go" if plural else " goes") if not parts else ""
                 parts.append(f"{name}{verb} from {a} to {b}")
     if not parts:
         return f"The exact counts behind the curve at each {xl} level are shown here"
     return f"{' and '.join(parts)} between {lo_x} and {hi_x} {xl}"
+
+
+def _plural(label: str) -> bool:
+    """Whether a condition's name is a plural noun ("Filler tokens go …", "Forced answer goes …")."""
+    last = label.split()[-1].lower() if label.split() else ""
+    return last.endswith("s") and not last.endswith(("ss", "us", "is"))
 
 
 def group_breakdown_sentence(bars: Sequence[Bar], pair: Sequence[str], names: Names = BUILTIN) -> str:

@@ -23,7 +23,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 CONFIDENCE = 0.95
 #: How slides and footnotes say what a sanity check (``Estimate.check``) is.
-SANITY_CHECK = "cannot fail by construction"
+SANITY_CHECK = "equal by construction unless the answer is unreadable"
 WILSON = "95% Wilson"
 T_INTERVAL = "95% t"
 #: Qualifiers :func:`mean` appends to its method; :func:`describe_intervals` merges them.

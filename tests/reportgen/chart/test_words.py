@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from reportgen.chart.spec import Bar, Point, Reference, Series
 from reportgen.chart.words import bar_sentence, curve_sentence, footnote_text, infer_x_format, sweep_sentence
 from reportgen.numbers import stats
@@ -75,8 +77,6 @@ def test_x_breakdown_sentence_says_a_flat_series_stays():
 
 def checked(k, n):
     """A sanity-check estimate (its rows cannot fail)."""
-    import dataclasses
-
     return dataclasses.replace(stats.rate(k, n), check="regenerates the model's own reasoning")
 
 
@@ -104,3 +104,15 @@ def test_a_check_is_no_side_of_a_takeaway():
             Bar("continued", "Continued reasoning", checked(60, 60), "#000", "75%")]
     assert x_breakdown_sentence(bars, ["forced", "continued"], [0.0, 0.75], "percent", "reasoning kept") == (
         "Forced answer goes from 33% to 83% between 0% and 75% reasoning kept")
+
+
+def test_a_plural_condition_name_takes_a_plural_verb():
+    from reportgen.chart.words import x_breakdown_sentence
+
+    bars = [Bar("filler", "Filler tokens", stats.rate(20, 60), "#000", "0%"),
+            Bar("filler", "Filler tokens", stats.rate(17, 60), "#000", "100%")]
+    assert x_breakdown_sentence(bars, ["filler"], [0.0, 1.0], "percent", "reasoning kept") == (
+        "Filler tokens go from 33% to 28% between 0% and 100% reasoning kept")
+    flat = [dataclasses.replace(b, estimate=stats.rate(20, 60)) for b in bars]
+    assert x_breakdown_sentence(flat, ["filler"], [0.0, 1.0], "percent", "reasoning kept").startswith(
+        "Filler tokens stay at 33%")

@@ -58,7 +58,7 @@ def test_the_check_flag_reaches_the_chart_points_and_the_footnote(truncation):
     assert [p.estimate.check is not None for p in forced.points] == [False, False, True]
     continued = next(s for s in main.series if s.category == "continued")
     assert not any(p.estimate.check for p in continued.points)
-    assert "Hollow point: sanity check, cannot fail by construction" in main.footnote
+    assert "Hollow point: sanity check, equal by construction unless the answer is unreadable" in main.footnote
 
 
 def test_a_check_point_is_drawn_hollow(truncation):
@@ -130,7 +130,7 @@ def test_a_chart_whose_only_highlight_is_a_check_says_so_in_the_summary():
                                highlight=dataclasses.replace(chart.highlight, category="control"))
     assert chart_number(only) is None
     (item,) = summary_items([only])
-    assert "sanity check (cannot fail by construction), not a finding" in item.text and "30/30" not in item.text
+    assert "sanity check (equal by construction unless the answer is unreadable), not a finding" in item.text and "30/30" not in item.text
 
 
 def test_lint_flags_a_takeaway_that_cites_a_check_value(truncation):
@@ -169,5 +169,5 @@ def test_the_rendered_deck_labels_the_check_and_its_summary_quotes_no_check(trun
     summary = next(t for t in texts if t.startswith("Summary"))
     assert "(30/30" not in summary  # the forced answer at 100 % kept, 30/30 by construction
     curve = next(t for t in texts if "Hollow point: sanity check" in t)
-    assert "cannot fail by construction" in curve
+    assert "equal by construction unless the answer is unreadable" in curve
     assert any("Hatched grey bar: sanity check" in t for t in texts)  # the binned backup
