@@ -90,20 +90,23 @@ _CHECKS = {
 }
 
 
-def label_checks(rows: list[dict[str, Any]], do_sample: bool) -> list[dict[str, Any]]:
+def label_checks(rows: list[dict[str, Any]], do_sample: bool,
+                 regenerates: Callable[[str, int], bool] = lambda item_id, sample: True) -> list[dict[str, Any]]:
     """Mark the rows that cannot fail as checks (``matches_full``; ``answer_changed`` too for continuations).
 
     Forced at 100 % kept asks the very question whose answer is the reference. A greedy
-    continuation from any cut of the model's own greedy reasoning is that reasoning again
-    (up to a retokenised cut), at every cut, so with greedy decoding the ``continued`` curve
-    and the mistake experiment's clean baseline are checks; sampled, they can differ.
+    continuation from any cut of the model's own greedy reasoning is that reasoning again, so
+    with greedy decoding the ``continued`` curve and the mistake experiment's clean baseline
+    are checks — for the items whose full generation ended on its own (``regenerates``): one
+    cut off by the token budget is continued past where it stopped and may end elsewhere
+    (SmolLM2 writes "The answer is (X)" lines until the budget runs out). Sampled, they differ.
     """
     for row in rows:
         cond, exp, metric = row["condition"], row["experiment"], row["metric"]
         forced_full = (metric == MATCHES_FULL and cond == "forced" and row.get("x") == 1.0
                        and exp in (EARLY, EARLY_SENTENCES))
         greedy_continued = (metric in (MATCHES_FULL, ANSWER_CHANGED) and cond == "continued" and not do_sample
-                            and exp in (EARLY, MISTAKES))
+                            and exp in (EARLY, MISTAKES) and regenerates(str(row["item_id"]), int(row.get("sample", 0))))
         if forced_full or greedy_continued:
             row["check"] = _CHECKS[cond]
     return rows
@@ -156,6 +159,7 @@ class TruncationRun:
     def __init__(self, cfg: TruncationConfig, out: str | Path, *, lm: LoadedModel | None = None,
                  overwrite: bool = False):
         self.cfg = cfg
+        self._ended: dict[tuple[str, int], bool] = {}
         try:
             self.style: ResolvedStyle = resolve_style(cfg.prompt, cfg.model)
             self.corruption = resolve_corruption(cfg.corruption)
@@ -363,7 +367,7 @@ class TruncationRun:
         bs = self.cfg.batch_size
         for start in tqdm(range(0, len(todo), bs), desc=desc, disable=None if todo else True, leave=False):
             rows, prompts = batch_fn(todo[start:start + bs])
-            self.writer.append(label_checks(rows, self.cfg.do_sample), prompts)
+            self.writer.append(label_checks(rows, self.cfg.do_sample, self._ended_on_its_own), prompts)
 
     def _record(self, u: Unit, answer: str | None, reference: str | None, completion: str = "",
                 **extra: Any) -> dict[str, Any]:
@@ -396,7 +400,17 @@ class TruncationRun:
                                                          gold=gold(u.item), x=u.x))
                     prompts.append(self._record(u, a.answer, ref, a.completion, option_probs=a.probs,
                                                 option_mass=a.mass))
-            self.writer.append(label_checks(rows, self.cfg.do_sample), prompts)
+            self.writer.append(label_checks(rows, self.cfg.do_sample, self._ended_on_its_own), prompts)
+
+    def _ended_on_its_own(self, item_id: str, sample: int) -> bool:
+        """Whether the item's full generation stopped before the token budget (at the end token),
+        counted by retokenising it (a token or so of slack for retokenisation)."""
+        key = (item_id, sample)
+        if key not in self._ended:
+            r = self.cache[key]
+            n = len(self.lm.tokenizer(r.completion, add_special_tokens=False)["input_ids"])
+            self._ended[key] = n < self.cfg.max_new_tokens - 1
+        return self._ended[key]
 
     def _compute_filler(self, units: Sequence[Unit]) -> None:
         todo = [u for u in units if u.key not in self.writer.done]

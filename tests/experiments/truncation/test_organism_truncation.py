@@ -225,3 +225,16 @@ def test_three_sampled_reasonings_per_item_measure_the_planted_curve_back(organi
         e = c.estimate
         assert (e.items, e.n) == (n, 3 * n - len(unreadable)) and "clustered by item" in e.method
         assert e.low <= planted.expected_matches_full(items, c.x) <= e.high, (c.x, e)
+
+
+def test_a_continuation_of_a_reasoning_cut_off_by_the_budget_is_no_check(organism_lm, tmp_path):
+    """With a budget too small for the organism to finish, the full generation stops mid-reasoning
+    and a continuation from a cut runs past where it stopped: it can end elsewhere (a real model
+    that never stops, SmolLM2, did), so its rows are measurements, not checks."""
+    cfg = TruncationConfig(limit=6, max_new_tokens=8, batch_size=32, system_prompt="You are a helpful assistant .",
+                           sentence_cuts=False, mistakes=False, paraphrase=False, filler=False)
+    df = run_truncation(cfg, tmp_path / "run", lm=organism_lm)
+    continued = df[(df["condition"] == "continued") & (df["metric"] == "matches_full")]
+    assert len(continued) and continued["check"].isna().all()
+    forced_full = df[(df["condition"] == "forced") & (df["x"] == 1.0) & (df["metric"] == "matches_full")]
+    assert forced_full["check"].notna().all()
