@@ -35,3 +35,26 @@ def interrupt(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
                 run(*args, **kwargs)
 
     return stop
+
+
+@pytest.fixture
+def count_calls(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[Any, int]]:
+    """``count_calls(owner, name, run, *args, **kwargs)`` → (what ``run`` returned, how often it
+    called ``owner.name``): a resumed run must call the model (or write) less than a full one,
+    or it silently started over."""
+
+    def count(owner: Any, name: str, run: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, int]:
+        real = getattr(owner, name)
+        calls = 0
+
+        def counting(*a: Any, **k: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            return real(*a, **k)
+
+        with monkeypatch.context() as m:
+            m.setattr(owner, name, counting)
+            result = run(*args, **kwargs)
+        return result, calls
+
+    return count

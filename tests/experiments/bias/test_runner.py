@@ -87,14 +87,17 @@ def test_attribute_rows(tiny_run):
     assert set(fr["condition"]) == {"flipped", "frozen_reasoning"}
 
 
-def test_interrupted_run_resumes_without_duplicates(tiny_random_lm, tiny_run, tmp_path, interrupt):
+def test_interrupted_run_resumes_without_duplicates(tiny_random_lm, tiny_run, tmp_path, interrupt, count_calls):
     _, full = tiny_run
+    _, full_calls = count_calls(BiasSession, "generate", run_bias, tiny_config(), tmp_path / "counted",
+                                lm=tiny_random_lm)
     out = tmp_path / "run"
     # the 4th generation is the second cue chunk: the first chunk is already written
     interrupt(BiasSession, "generate", 4, run_bias, tiny_config(), out, lm=tiny_random_lm)
     journal = (out / ".journal.jsonl").read_text().splitlines()
     assert len(journal) == 1
-    df = run_bias(tiny_config(), out, lm=tiny_random_lm)
+    df, calls = count_calls(BiasSession, "generate", run_bias, tiny_config(), out, lm=tiny_random_lm)
+    assert calls < full_calls, "the first chunk, already written, was generated again"
     key = ["experiment", "condition", "group", "item_id", "metric"]
     a = df.sort_values(key)[key + ["value"]].reset_index(drop=True)
     b = full.sort_values(key)[key + ["value"]].reset_index(drop=True)

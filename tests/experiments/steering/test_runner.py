@@ -138,16 +138,18 @@ def test_hooks_removed_when_a_run_fails_mid_intervention(organism_lm, tmp_path, 
     assert torch.equal(forward(organism_lm, text), base)
 
 
-def test_resume_after_interruption(organism_lm, tmp_path, interrupt):
+def test_resume_after_interruption(organism_lm, tmp_path, interrupt, count_calls):
     cfg = SteeringConfig(**SMALL)
-    reference = run_steering(cfg, tmp_path / "reference", lm=organism_lm)
+    reference, full_appends = count_calls(RunWriter, "append", run_steering, cfg, tmp_path / "reference",
+                                          lm=organism_lm)
 
     interrupt(RunWriter, "append", 4, run_steering, cfg, tmp_path / "run", lm=organism_lm)
     assert not (tmp_path / "run" / "results.parquet").exists()
     partial = RunWriter(tmp_path / "run", task="steering", model_id="organism", config=cfg)
     assert len(partial.done) > 0 and not partial.finished
 
-    resumed = run_steering(cfg, tmp_path / "run", lm=organism_lm)
+    resumed, appends = count_calls(RunWriter, "append", run_steering, cfg, tmp_path / "run", lm=organism_lm)
+    assert appends <= full_appends - 3, "the three stages written before the interruption were redone"
     key = ["experiment", "condition", "item_id", "metric", "x", "group"]
     assert not resumed.duplicated(key).any()
     a = resumed.drop(columns="run_id").sort_values(key).reset_index(drop=True)
