@@ -129,9 +129,13 @@ def counterfactuals(
 _DECISION_SUFFIX = r"(?:d|s|ed)?"
 
 
+def _decision_words(decisions: Sequence[str]) -> str:
+    """The decisions as regex alternatives, longest first (so "reject" never wins over "rejection")."""
+    return "|".join(re.escape(d) for d in sorted(decisions, key=len, reverse=True))
+
+
 def _decision_pattern(decisions: Sequence[str]) -> re.Pattern[str]:
-    alts = "|".join(re.escape(d) for d in sorted(decisions, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])({alts}){_DECISION_SUFFIX}(?![\w-])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w-])({_decision_words(decisions)}){_DECISION_SUFFIX}(?![\w-])", re.IGNORECASE)
 
 
 def _prefix_pattern(answer_prefix: str) -> str:
@@ -142,7 +146,7 @@ def _without_alternatives(text: str, decisions: Sequence[str], answer_prefix: st
     """``text`` with every list of the decisions as alternatives blanked ("approve or reject",
     '"answer : approve" or "answer : reject"', "approved/rejected"): an echoed instruction or a
     question restated names every option and decides nothing."""
-    word = "(?:" + "|".join(re.escape(d) for d in sorted(decisions, key=len, reverse=True)) + ")" + _DECISION_SUFFIX
+    word = f"(?:{_decision_words(decisions)}){_DECISION_SUFFIX}"
     prefix = f"(?:{_prefix_pattern(answer_prefix)}\\s*)?" if answer_prefix and answer_prefix.strip() else ""
     quote = "[\"'“”‘’(\\[\\]*]{0,3}"
     alt = re.compile(rf"(?<![\w-]){prefix}{word}{quote}(?:\s*(?:,|/|\bor\b|\bnor\b)\s*{quote}{prefix}{word}{quote})+"
@@ -184,7 +188,7 @@ def split_reasoning(completion: str, answer_prefix: str) -> str | None:
     The frozen-reasoning variant appends this text and the prefix to the *flipped* prompt,
     so the model must answer from the original reasoning.
     """
-    pat = re.compile(r"\s*".join(re.escape(w) for w in answer_prefix.split()), re.IGNORECASE)
+    pat = re.compile(_prefix_pattern(answer_prefix), re.IGNORECASE)
     matches = list(pat.finditer(completion))
     return completion[: matches[-1].start()] if matches else None
 

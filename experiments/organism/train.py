@@ -191,8 +191,13 @@ def save(model: LlamaForCausalLM, tok: PreTrainedTokenizerFast, out: Path, cfg: 
     model.save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
     _portable_tokenizer_config(out / "tokenizer_config.json", cfg.max_positions)
-    (out / "planted.json").write_text(json.dumps(planted_json(), indent=2) + "\n")
+    write_planted(out)
     (out / "training_config.json").write_text(cfg.model_dump_json(indent=2) + "\n")
+
+
+def write_planted(out: Path) -> None:
+    """The planted rules and nominal rates beside the weights (``planted.json``)."""
+    (out / "planted.json").write_text(json.dumps(planted_json(), indent=2) + "\n")
 
 
 def _portable_tokenizer_config(path: Path, max_length: int) -> None:
@@ -236,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(cfg.threads)
         model = LlamaForCausalLM.from_pretrained(args.out)
         tok = PreTrainedTokenizerFast.from_pretrained(args.out)
-        (args.out / "planted.json").write_text(json.dumps(planted_json(), indent=2) + "\n")
+        write_planted(args.out)
         measure_and_write_card(model, tok, args.out, cfg, stats["train_s"], stats["final_loss"])
         return
     cfg = TrainConfig(steps=args.steps, seed=args.seed, threads=args.threads)

@@ -91,7 +91,7 @@ _CHECKS = {
 
 
 def label_checks(rows: list[dict[str, Any]], do_sample: bool,
-                 regenerates: Callable[[str, int], bool] = lambda item_id, sample: True) -> list[dict[str, Any]]:
+                 regenerates: Callable[[str, int], bool]) -> list[dict[str, Any]]:
     """Mark the rows that cannot fail as checks (``matches_full``; ``answer_changed`` too for continuations).
 
     Forced at 100 % kept asks the very question whose answer is the reference. A greedy

@@ -139,11 +139,16 @@ def _value_labels(ax: Axes, bars: Sequence[Bar], positions: Sequence[float], lab
         for t, b in zip(texts, bars):
             t.set_text(_label_text(b, layout))
             t.set_fontsize(size)
-        widths = [texts[i].get_window_extent().width for i in order]
-        if all((widths[j] + widths[j + 1]) / 2 + _LABEL_GAP <= centres[j + 1] - centres[j]
-               for j in range(len(order) - 1)):
+        if _neighbours_fit([texts[i].get_window_extent().width for i in order], centres):
             break
     return texts
+
+
+def _neighbours_fit(widths: Sequence[float], centres: Sequence[float]) -> bool:
+    """Whether texts of these widths (pixels), centred at these x positions in order, keep
+    ``_LABEL_GAP`` between each pair of neighbours."""
+    return all((widths[j] + widths[j + 1]) / 2 + _LABEL_GAP <= centres[j + 1] - centres[j]
+               for j in range(len(centres) - 1))
 
 
 def _fit_tick_labels(ax: Axes, positions: Sequence[float], labels: Sequence[str], size: int) -> None:
@@ -161,8 +166,7 @@ def _fit_tick_labels(ax: Axes, positions: Sequence[float], labels: Sequence[str]
             probe.set_text(texts[i])
             probe.set_fontsize(pt)
             widths.append(probe.get_window_extent().width)
-        return all((widths[j] + widths[j + 1]) / 2 + _LABEL_GAP <= centres[j + 1] - centres[j]
-                   for j in range(len(order) - 1))
+        return _neighbours_fit(widths, centres)
 
     broken = [re.sub(r"(?<=\w)-(?=\w{4,})", "-\n", label) for label in labels]
     chosen = (broken, _MIN_LABEL)
